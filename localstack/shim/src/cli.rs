@@ -1,0 +1,128 @@
+//! The command line of `thingcore`.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// thingcore: an IoT core you own. `thingcore serve` runs it all on this machine.
+#[derive(Debug, Parser)]
+#[command(name = "thingcore", version, about)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the local core: HTTP APIs and (as they land) the MQTT broker.
+    Serve(ServeOptions),
+    /// Create thingcore's DynamoDB tables (for LocalStack, moto or an AWS account).
+    InitTables(InitTablesOptions),
+}
+
+/// Which Store backs `thingcore serve`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StoreKind {
+    /// SQLite in `--data-dir` (the default).
+    Embedded,
+    /// Process memory; gone at exit.
+    Memory,
+    /// DynamoDB tables, at `--dynamodb-endpoint` or the SDK's configured endpoint.
+    Dynamodb,
+}
+
+/// Options of `thingcore serve`.
+#[derive(Debug, Clone, Args)]
+pub struct ServeOptions {
+    /// Address of the HTTP listener (AWS IoT APIs, health).
+    #[arg(long, default_value = "127.0.0.1:8080", env = "THINGCORE_HTTP_ADDR")]
+    pub http_addr: SocketAddr,
+
+    /// Address of the MQTT listener.
+    #[arg(long, default_value = "127.0.0.1:1883", env = "THINGCORE_MQTT_ADDR")]
+    pub mqtt_addr: SocketAddr,
+
+    /// Directory of the embedded store.
+    #[arg(long, default_value = ".thingcore", env = "THINGCORE_DATA_DIR")]
+    pub data_dir: PathBuf,
+
+    /// Which store to use.
+    #[arg(long, value_enum, default_value_t = StoreKind::Embedded, env = "THINGCORE_STORE")]
+    pub store: StoreKind,
+
+    /// Shorthand for `--store memory`.
+    #[arg(long, conflicts_with = "store")]
+    pub memory: bool,
+
+    /// DynamoDB endpoint for `--store dynamodb` (LocalStack: http://localhost:4566).
+    #[arg(long, env = "THINGCORE_DYNAMODB_ENDPOINT")]
+    pub dynamodb_endpoint: Option<String>,
+
+    /// Prefix of the DynamoDB table names.
+    #[arg(long, default_value = thingcore_aws::tables::DEFAULT_PREFIX, env = "THINGCORE_TABLE_PREFIX")]
+    pub table_prefix: String,
+
+    /// With `--store dynamodb`, create missing tables at start instead of refusing to start.
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+    pub create_tables: bool,
+}
+
+impl ServeOptions {
+    /// The store chosen by `--store` and `--memory` together.
+    pub fn store_kind(&self) -> StoreKind {
+        if self.memory {
+            StoreKind::Memory
+        } else {
+            self.store
+        }
+    }
+}
+
+/// Options of `thingcore init-tables`.
+#[derive(Debug, Clone, Args)]
+pub struct InitTablesOptions {
+    /// DynamoDB endpoint (LocalStack: http://localhost:4566); the SDK's default when omitted.
+    #[arg(long, env = "THINGCORE_DYNAMODB_ENDPOINT")]
+    pub endpoint: Option<String>,
+
+    /// Prefix of the DynamoDB table names.
+    #[arg(long, default_value = thingcore_aws::tables::DEFAULT_PREFIX, env = "THINGCORE_TABLE_PREFIX")]
+    pub table_prefix: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serve_defaults_match_the_readme() {
+        let cli = Cli::try_parse_from(["thingcore", "serve"]).expect("parses");
+        let Command::Serve(options) = cli.command else {
+            panic!("serve expected");
+        };
+        assert_eq!(options.http_addr.to_string(), "127.0.0.1:8080");
+        assert_eq!(options.mqtt_addr.to_string(), "127.0.0.1:1883");
+        assert_eq!(options.data_dir, PathBuf::from(".thingcore"));
+        assert_eq!(options.store_kind(), StoreKind::Embedded);
+    }
+
+    #[test]
+    fn memory_is_a_shorthand_and_conflicts_with_store() {
+        let cli = Cli::try_parse_from(["thingcore", "serve", "--memory"]).expect("parses");
+        let Command::Serve(options) = cli.command else {
+            panic!("serve expected");
+        };
+        assert_eq!(options.store_kind(), StoreKind::Memory);
+        assert!(
+            Cli::try_parse_from(["thingcore", "serve", "--memory", "--store", "dynamodb"]).is_err()
+        );
+    }
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,28 @@
+//! # thingcore-shim — the whole core on one machine
+//!
+//! The binary `thingcore` hosts every thingcore function in one process:
+//!
+//! - [`cli`]: the command line (`serve`, `init-tables`).
+//! - [`stores`]: opens the Store the flags ask for (SQLite by default, memory, DynamoDB).
+//! - [`http`]: the HTTP front (`/health` now; the AWS IoT APIs and WebSockets plug in here).
+//! - [`serve`]: binds the listeners, runs until Ctrl-C or SIGTERM, then drains and flushes.
+//!
+//! It is glue: decisions live in `thingcore` (core) and in the function crates.
+
+pub mod cli;
+pub mod http;
+pub mod serve;
+pub mod stores;
+
+use cli::{Cli, Command};
+
+/// Runs one command line to completion.
+///
+/// # Errors
+/// Whatever stopped the command, with context for the user.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve(options) => serve::serve(options).await,
+        Command::InitTables(options) => stores::init_tables(options).await,
+    }
+}

@@ -1,0 +1,85 @@
+//! Opening the Store that the flags ask for, and `thingcore init-tables`.
+
+use crate::cli::{InitTablesOptions, ServeOptions, StoreKind};
+use anyhow::Context;
+use std::sync::Arc;
+use thingcore::store::{MemoryStore, Store};
+use thingcore_aws::{tables, DynamoStore, TableNames};
+use thingcore_embedded::SqliteStore;
+
+/// An open Store and a line describing it for the start-up banner.
+pub struct OpenStore {
+    /// The store.
+    pub store: Arc<dyn Store>,
+    /// e.g. "embedded (SQLite at .thingcore/thingcore.db)".
+    pub description: String,
+}
+
+/// Opens the store chosen by `options`.
+///
+/// # Errors
+/// A data directory that cannot be used, a corrupt database, DynamoDB that does not answer
+/// or lacks its tables: each with a message that says what to do.
+pub async fn open(options: &ServeOptions) -> anyhow::Result<OpenStore> {
+    match options.store_kind() {
+        StoreKind::Memory => Ok(OpenStore {
+            store: Arc::new(MemoryStore::default()),
+            description: "memory (nothing is kept after exit)".into(),
+        }),
+        StoreKind::Embedded => {
+            let data_dir = options.data_dir.clone();
+            let store = tokio::task::spawn_blocking(move || SqliteStore::open(&data_dir))
+                .await
+                .context("opening the embedded store")??;
+            let description = format!("embedded (SQLite at {})", store.path().display());
+            Ok(OpenStore {
+                store: Arc::new(store),
+                description,
+            })
+        }
+        StoreKind::Dynamodb => {
+            let endpoint = options.dynamodb_endpoint.as_deref();
+            let config = thingcore_aws::config::load(endpoint).await;
+            let client = aws_sdk_dynamodb::Client::new(&config);
+            let names = TableNames::new(&options.table_prefix);
+            if options.create_tables {
+                let created = tables::create_tables(&client, &names).await?;
+                for table in created {
+                    tracing::info!(%table, "created DynamoDB table");
+                }
+            } else {
+                tables::verify_tables(&client, &names).await?;
+            }
+            let description = format!(
+                "dynamodb (tables {}-*, endpoint {})",
+                options.table_prefix,
+                endpoint.unwrap_or("from the AWS SDK configuration")
+            );
+            Ok(OpenStore {
+                store: Arc::new(DynamoStore::new(client, names)),
+                description,
+            })
+        }
+    }
+}
+
+/// `thingcore init-tables`: creates the tables and says which were new.
+///
+/// # Errors
+/// DynamoDB unreachable or refusing.
+pub async fn init_tables(options: InitTablesOptions) -> anyhow::Result<()> {
+    let config = thingcore_aws::config::load(options.endpoint.as_deref()).await;
+    let client = aws_sdk_dynamodb::Client::new(&config);
+    let names = TableNames::new(&options.table_prefix);
+    let created = tables::create_tables(&client, &names).await?;
+    for table in thingcore::store::Table::ALL {
+        let name = names.name(table);
+        let state = if created.contains(&name) {
+            "created"
+        } else {
+            "exists"
+        };
+        println!("{name}\t{state}");
+    }
+    Ok(())
+}

@@ -1,0 +1,73 @@
+# Helpers shared by thingcore's scripts. Sourced, not run.
+# Everything a test needs is installed inside the clone (./.venv) and every server started
+# here is stopped by the trap that `start_moto` installs, also when a test fails.
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+venv="$root/.venv"
+logs="$root/.test-logs"
+mkdir -p "$logs"
+
+say() { printf '\n== %s\n' "$*"; }
+
+# Creates ./.venv and installs tests/requirements.txt unless already installed as written.
+ensure_python_env() {
+  local stamp="$venv/.requirements.sha256"
+  local want
+  want=$(sha256sum "$root/tests/requirements.txt" | cut -d' ' -f1)
+  if [ -x "$venv/bin/python" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then
+    return 0
+  fi
+  say "installing Python test packages into .venv"
+  python3 -m venv "$venv"
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$root/tests/requirements.txt"
+  echo "$want" > "$stamp"
+}
+
+free_port() {
+  "$venv/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+# Waits until something accepts TCP connections on 127.0.0.1:$1 (at most $2 seconds).
+wait_for_port() {
+  "$venv/bin/python" - "$1" "${2:-30}" <<'PY'
+import socket, sys, time
+port, limit = int(sys.argv[1]), float(sys.argv[2])
+deadline = time.time() + limit
+while time.time() < deadline:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+        sys.exit(0)
+    except OSError:
+        time.sleep(0.1)
+sys.exit(1)
+PY
+}
+
+server_pids=()
+
+stop_servers() {
+  local pid
+  for pid in "${server_pids[@]:-}"; do
+    [ -n "$pid" ] || continue
+    kill "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
+  server_pids=()
+}
+
+# Starts moto server (DynamoDB protocol) on a free loopback port and exports its endpoint.
+start_moto() {
+  local port
+  port=$(free_port)
+  "$venv/bin/moto_server" -H 127.0.0.1 -p "$port" >"$logs/moto.log" 2>&1 &
+  server_pids+=("$!")
+  if ! wait_for_port "$port" 60; then
+    echo "moto server did not start; its log:" >&2
+    cat "$logs/moto.log" >&2
+    return 1
+  fi
+  export THINGCORE_TEST_DYNAMODB_ENDPOINT="http://127.0.0.1:$port"
+  export THINGCORE_REQUIRE_DYNAMODB=1
+  echo "moto server on $THINGCORE_TEST_DYNAMODB_ENDPOINT (log: .test-logs/moto.log)"
+}

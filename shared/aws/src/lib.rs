@@ -1,0 +1,17 @@
+//! # thingcore-aws — adapters on AWS services
+//!
+//! - [`config`]: the AWS SDK configuration every adapter shares, honouring the SDK's own
+//!   environment (`AWS_ENDPOINT_URL`, `AWS_REGION`, profiles) and an explicit endpoint for
+//!   LocalStack or moto.
+//! - [`tables`]: the DynamoDB tables thingcore uses, and the code that creates them (used by
+//!   `thingcore init-tables`, `thingcore serve --store dynamodb` and the LocalStack init).
+//! - [`dynamo`]: [`DynamoStore`], the Store port on DynamoDB.
+
+pub mod config;
+pub mod dynamo;
+mod error;
+pub mod tables;
+
+pub use dynamo::DynamoStore;
+pub use error::AwsError;
+pub use tables::TableNames;

@@ -1,0 +1,18 @@
+//! # thingcore — the domain
+//!
+//! Everything thingcore *decides* lives here, with no I/O and no async runtime: adapters move
+//! bytes, this crate says what the bytes mean. A tour:
+//!
+//! - [`error`]: the one error type, mapped to AWS error types and HTTP statuses at the edges.
+//! - [`clock`]: the injected clock, so expiry and timestamps are testable.
+//! - [`store`]: the Store port (items with partition key, sort key, body and version;
+//!   conditional writes, paginated queries, small transactions, expiry) and its in-memory adapter.
+//!
+//! Later layers (topics, shadows, registry, policies, SQL) build on these.
+
+pub mod clock;
+pub mod error;
+pub mod store;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use error::{Error, Result};
