@@ -52,6 +52,8 @@ class Thingcore:
             if time.time() > deadline:
                 raise RuntimeError("thingcore did not announce its listeners")
         self.http_url = self.banner["http"].split(" on ", 1)[1]
+        self.mqtt_port = int(self.banner["mqtt"].rsplit(":", 1)[1]) if "mqtt" in self.banner else None
+        self.http_port = int(self.http_url.rsplit(":", 1)[1])
 
     def get(self, path):
         """GET path; returns (status, parsed JSON body)."""
@@ -74,9 +76,9 @@ def serve():
     """Starts `thingcore serve` with extra arguments on free ports; stops it at the end."""
     started = []
 
-    def start(*args, env=None):
-        http = f"127.0.0.1:{free_port()}"
-        mqtt = f"127.0.0.1:{free_port()}"
+    def start(*args, env=None, http_port=None, mqtt_port=None):
+        http = f"127.0.0.1:{http_port or free_port()}"
+        mqtt = f"127.0.0.1:{mqtt_port or free_port()}"
         server = Thingcore(["--http-addr", http, "--mqtt-addr", mqtt, *args], env=env)
         started.append(server)
         return server

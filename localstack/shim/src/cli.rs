@@ -64,6 +64,10 @@ pub struct ServeOptions {
     #[arg(long, default_value = thingcore_aws::tables::DEFAULT_PREFIX, env = "THINGCORE_TABLE_PREFIX")]
     pub table_prefix: String,
 
+    /// Largest MQTT/HTTP publish payload in bytes (AWS IoT: 131072).
+    #[arg(long, env = "THINGCORE_MAX_PAYLOAD_BYTES")]
+    pub max_payload_bytes: Option<usize>,
+
     /// With `--store dynamodb`, create missing tables at start instead of refusing to start.
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
     pub create_tables: bool,

@@ -1,16 +1,201 @@
-//! The HTTP front of `thingcore serve`. Each AWS IoT API plugs in here as a set of routes that
-//! turn requests into the same events API Gateway sends and call the function's handler.
+//! The HTTP front of `thingcore serve`: health, MQTT over WebSocket at `/mqtt`, and the AWS IoT
+//! data-plane routes for publishing and retained messages. Each route translates HTTP into a
+//! core call and back; the rules are in `thingcore`.
 
-use axum::routing::get;
+use crate::mqtt::transport::WsTransport;
+use crate::mqtt::{connection, HubHandle};
+use axum::body::Bytes;
+use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
 use axum::{Json, Router};
+use base64::Engine;
 use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use thingcore::broker::http_publish::{self, PublishRequest};
+use thingcore::broker::{BrokerConfig, ConnectionInfo};
+use thingcore::store::PageToken;
+use thingcore::{Clock, Error, SystemClock};
+
+/// What the routes share.
+#[derive(Clone)]
+pub struct AppState {
+    /// The MQTT hub.
+    pub hub: HubHandle,
+    /// Broker limits (payload size, topics).
+    pub config: Arc<BrokerConfig>,
+}
 
 /// The router of the HTTP listener.
-pub fn app() -> Router {
-    Router::new().route("/health", get(health))
+pub fn app(state: AppState) -> Router {
+    Router::new()
+        .route("/health", get(health))
+        .route("/mqtt", get(mqtt_websocket))
+        .route("/topics/{*topic}", post(publish))
+        .route("/retainedMessage", get(list_retained))
+        .route("/retainedMessage/{*topic}", get(get_retained))
+        .with_state(state)
 }
 
 /// `GET /health`: 200 `{"status":"ok"}` while the server runs.
 async fn health() -> Json<Value> {
     Json(json!({ "status": "ok" }))
+}
+
+/// An AWS-style error response: status, `x-amzn-ErrorType`, and `{"message": ...}`.
+pub struct AwsError(pub Error);
+
+impl IntoResponse for AwsError {
+    fn into_response(self) -> Response {
+        let status =
+            StatusCode::from_u16(self.0.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let kind = self.0.aws_error_type();
+        if status.is_server_error() {
+            tracing::error!(error = %self.0, "request failed");
+        }
+        let mut response = (status, Json(json!({ "message": self.0.to_string() }))).into_response();
+        response
+            .headers_mut()
+            .insert("x-amzn-ErrorType", HeaderValue::from_static(kind));
+        response
+    }
+}
+
+/// `GET /mqtt` with `Upgrade: websocket`: MQTT over WebSocket, subprotocol `mqtt`.
+async fn mqtt_websocket(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    let max_packet = state.config.max_packet_bytes;
+    upgrade
+        .protocols(["mqtt"])
+        .max_message_size(max_packet + 1024)
+        .on_upgrade(move |socket| async move {
+            let info = ConnectionInfo {
+                ip_address: Some(peer.ip().to_string()),
+                principal: None,
+            };
+            connection::serve(WsTransport::new(socket), info, state.hub, max_packet).await;
+        })
+}
+
+fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// `POST /topics/{topic}`: the data-plane Publish.
+async fn publish(
+    State(state): State<AppState>,
+    Path(topic): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    payload: Bytes,
+) -> Result<Json<Value>, AwsError> {
+    let q = |name: &str| query.get(name).map(String::as_str);
+    let request = PublishRequest {
+        topic: &topic,
+        qos: q("qos"),
+        retain: q("retain"),
+        content_type: q("contentType"),
+        response_topic: q("responseTopic"),
+        message_expiry: q("messageExpiry"),
+        user_properties: header(&headers, "x-amz-mqtt5-user-properties"),
+        payload_format_indicator: header(&headers, "x-amz-mqtt5-payload-format-indicator"),
+        correlation_data: header(&headers, "x-amz-mqtt5-correlation-data"),
+        payload,
+    };
+    let message = http_publish::publish_request(request, &state.config, SystemClock.now_millis())
+        .map_err(AwsError)?;
+    if !state.hub.publish(message).await {
+        return Err(AwsError(Error::Storage {
+            message: "the broker is shutting down".into(),
+            source: None,
+        }));
+    }
+    Ok(Json(json!({})))
+}
+
+/// `GET /retainedMessage?maxResults=&nextToken=`: ListRetainedMessages.
+async fn list_retained(
+    State(state): State<AppState>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Result<Json<Value>, AwsError> {
+    let max_results = match query.get("maxResults") {
+        None => 200,
+        Some(text) => match text.parse::<usize>() {
+            Ok(n) if (1..=200).contains(&n) => n,
+            _ => {
+                return Err(AwsError(Error::invalid(
+                    "maxResults",
+                    "must be between 1 and 200",
+                )))
+            }
+        },
+    };
+    let after = match query.get("nextToken") {
+        None => None,
+        Some(token) => Some(
+            PageToken::from_wire(token.clone())
+                .decode()
+                .map_err(AwsError)?,
+        ),
+    };
+    let mut messages = state.hub.list_retained().await;
+    messages.sort_by(|a, b| a.topic.cmp(&b.topic));
+    let page: Vec<_> = messages
+        .iter()
+        .filter(|m| {
+            after
+                .as_deref()
+                .is_none_or(|after| m.topic.as_str() > after)
+        })
+        .take(max_results + 1)
+        .collect();
+    let more = page.len() > max_results;
+    let page = &page[..page.len().min(max_results)];
+    let topics: Vec<Value> = page
+        .iter()
+        .map(|m| {
+            json!({
+                "topic": m.topic,
+                "payloadSize": m.payload.len(),
+                "qos": m.qos.as_u8(),
+                "lastModifiedTime": m.received_at,
+            })
+        })
+        .collect();
+    let mut body = json!({ "retainedTopics": topics });
+    if more {
+        if let Some(last) = page.last() {
+            body["nextToken"] = json!(PageToken::after(&last.topic).as_str());
+        }
+    }
+    Ok(Json(body))
+}
+
+/// `GET /retainedMessage/{topic}`: GetRetainedMessage.
+async fn get_retained(
+    State(state): State<AppState>,
+    Path(topic): Path<String>,
+) -> Result<Json<Value>, AwsError> {
+    let Some(message) = state.hub.get_retained(topic.clone()).await else {
+        return Err(AwsError(Error::ResourceNotFound(format!(
+            "no retained message on topic {topic}"
+        ))));
+    };
+    let mut body = json!({
+        "topic": message.topic,
+        "payload": base64::engine::general_purpose::STANDARD.encode(&message.payload),
+        "qos": message.qos.as_u8(),
+        "lastModifiedTime": message.received_at,
+    });
+    if let Some(props) = http_publish::encode_user_properties(&message.properties.user_properties) {
+        body["userProperties"] = json!(props);
+    }
+    Ok(Json(body))
 }

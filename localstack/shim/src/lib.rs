@@ -4,13 +4,15 @@
 //!
 //! - [`cli`]: the command line (`serve`, `init-tables`).
 //! - [`stores`]: opens the Store the flags ask for (SQLite by default, memory, DynamoDB).
-//! - [`http`]: the HTTP front (`/health` now; the AWS IoT APIs and WebSockets plug in here).
+//! - [`http`]: the HTTP front: health, MQTT over WebSocket, the data-plane publish routes.
+//! - [`mqtt`]: the MQTT listeners around the core broker: hub, connections, persistence.
 //! - [`serve`]: binds the listeners, runs until Ctrl-C or SIGTERM, then drains and flushes.
 //!
 //! It is glue: decisions live in `thingcore` (core) and in the function crates.
 
 pub mod cli;
 pub mod http;
+pub mod mqtt;
 pub mod serve;
 pub mod stores;
 

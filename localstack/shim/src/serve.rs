@@ -1,38 +1,136 @@
-//! `thingcore serve`: bind, announce, run until told to stop, then drain and flush.
+//! `thingcore serve`: open the store, restore broker state, bind the listeners, announce, run
+//! until told to stop, then disconnect clients, persist, and flush.
 
 use crate::cli::ServeOptions;
+use crate::mqtt::persist::{self, Persister};
+use crate::mqtt::transport::Transport;
+use crate::mqtt::{connection, Hub, HubHandle};
 use crate::{http, stores};
 use anyhow::Context;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use thingcore::broker::{Broker, BrokerConfig, ConnectionInfo};
+use thingcore::{Clock, SystemClock};
 use tokio::net::TcpListener;
+use tokio::sync::watch;
 
 /// Runs the local core until Ctrl-C or SIGTERM.
 ///
 /// # Errors
-/// A store that cannot be opened or an address that cannot be bound.
+/// A store that cannot be opened or read, or an address that cannot be bound.
 pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
     let opened = stores::open(&options).await?;
+    let config = options.broker_config();
+    let mut broker = Broker::new(config.clone(), SystemClock.now_millis());
+    let (sessions, retained) = persist::restore(opened.store.as_ref(), &mut broker)
+        .await
+        .context("reading broker state from the store")?;
+
     let http_listener = TcpListener::bind(options.http_addr)
         .await
         .with_context(|| format!("cannot listen for HTTP on {}", options.http_addr))?;
     let http_addr = http_listener
         .local_addr()
         .context("reading the HTTP address")?;
+    let mqtt_listener = TcpListener::bind(options.mqtt_addr)
+        .await
+        .with_context(|| format!("cannot listen for MQTT on {}", options.mqtt_addr))?;
+    let mqtt_addr = mqtt_listener
+        .local_addr()
+        .context("reading the MQTT address")?;
+
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let persister = Persister::start(opened.store.clone());
+    let (hub, handle) = Hub::new(broker, persister);
+    let hub_task = tokio::spawn(hub.run(stopped(stop_rx.clone())));
+    let mqtt_task = tokio::spawn(accept_mqtt(
+        mqtt_listener,
+        handle.clone(),
+        config.max_packet_bytes,
+        stop_rx.clone(),
+    ));
 
     // The banner goes to stdout, one fact per line, so scripts and tests can read it.
     println!("thingcore: store {}", opened.description);
+    println!("thingcore: restored {sessions} sessions and {retained} retained messages");
     println!("thingcore: auth open (local default: unauthenticated clients are accepted)");
+    println!("thingcore: mqtt listening on mqtt://{mqtt_addr}");
+    println!("thingcore: websocket listening on ws://{http_addr}/mqtt");
     println!("thingcore: http listening on http://{http_addr}");
-    tracing::info!(%http_addr, store = %opened.description, "thingcore serving");
+    tracing::info!(%http_addr, %mqtt_addr, store = %opened.description, "thingcore serving");
 
-    axum::serve(http_listener, http::app())
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("the HTTP listener failed")?;
-
-    tracing::info!("shutting down: flushing the store");
+    let state = http::AppState {
+        hub: handle,
+        config: Arc::new(config),
+    };
+    let app = http::app(state).into_make_service_with_connect_info::<SocketAddr>();
+    let server = axum::serve(http_listener, app).with_graceful_shutdown(stopped(stop_rx));
+    tokio::select! {
+        result = server => result.context("the HTTP listener failed")?,
+        () = shutdown_signal() => {}
+    }
+    // Whichever ended first, stop everything.
+    let _ = stop_tx.send(true);
+    tracing::info!("shutting down: disconnecting clients, persisting, flushing the store");
+    let _ = mqtt_task.await;
+    let _ = hub_task.await;
     opened.store.flush().await.context("flushing the store")?;
     println!("thingcore: stopped");
     Ok(())
+}
+
+impl ServeOptions {
+    /// The broker limits: AWS IoT's defaults, adjusted by flags.
+    pub fn broker_config(&self) -> BrokerConfig {
+        let mut config = BrokerConfig::default();
+        if let Some(bytes) = self.max_payload_bytes {
+            config.max_packet_bytes = config.max_packet_bytes - config.max_payload_bytes + bytes;
+            config.max_payload_bytes = bytes;
+        }
+        config
+    }
+}
+
+async fn accept_mqtt(
+    listener: TcpListener,
+    hub: HubHandle,
+    max_packet: usize,
+    mut stop: watch::Receiver<bool>,
+) {
+    loop {
+        tokio::select! {
+            _ = stop.changed() => return,
+            accepted = listener.accept() => match accepted {
+                Ok((stream, peer)) => {
+                    let _ = stream.set_nodelay(true);
+                    let info = ConnectionInfo { ip_address: Some(peer.ip().to_string()), principal: None };
+                    tokio::spawn(serve_stream(stream, info, hub.clone(), max_packet));
+                }
+                Err(error) => {
+                    // Out of file descriptors and the like: wait a little instead of spinning.
+                    tracing::warn!(%error, "accepting an MQTT connection failed");
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                }
+            }
+        }
+    }
+}
+
+async fn serve_stream<T: Transport>(
+    stream: T,
+    info: ConnectionInfo,
+    hub: HubHandle,
+    max_packet: usize,
+) {
+    connection::serve(stream, info, hub, max_packet).await;
+}
+
+async fn stopped(mut stop: watch::Receiver<bool>) {
+    while !*stop.borrow() {
+        if stop.changed().await.is_err() {
+            return;
+        }
+    }
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

@@ -38,6 +38,10 @@ pub enum Error {
         reason: String,
     },
 
+    /// The resource asked for does not exist.
+    #[error("{0}")]
+    ResourceNotFound(String),
+
     /// A pagination token that this store did not hand out, or for another query.
     #[error("invalid pagination token")]
     InvalidPageToken,
@@ -89,6 +93,7 @@ impl Error {
                 "VersionConflictException"
             }
             Error::Invalid { .. } | Error::InvalidPageToken => "InvalidRequestException",
+            Error::ResourceNotFound(_) => "ResourceNotFoundException",
             Error::ItemTooLarge { .. } => "RequestEntityTooLargeException",
             Error::Storage { .. } => "ServiceUnavailableException",
         }
@@ -99,6 +104,7 @@ impl Error {
         match self {
             Error::ConditionFailed { .. } | Error::TransactionCanceled { .. } => 409,
             Error::Invalid { .. } | Error::InvalidPageToken => 400,
+            Error::ResourceNotFound(_) => 404,
             Error::ItemTooLarge { .. } => 413,
             Error::Storage { .. } => 503,
         }
@@ -131,6 +137,11 @@ mod tests {
                 400,
             ),
             (Error::InvalidPageToken, "InvalidRequestException", 400),
+            (
+                Error::ResourceNotFound("no such thing".into()),
+                "ResourceNotFoundException",
+                404,
+            ),
             (
                 Error::ItemTooLarge { size: 2, limit: 1 },
                 "RequestEntityTooLargeException",

@@ -10,9 +10,12 @@
 //!
 //! Later layers (topics, shadows, registry, policies, SQL) build on these.
 
+pub mod broker;
 pub mod clock;
 pub mod error;
+pub mod mqtt;
 pub mod store;
+pub mod topic;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{Error, Result};

@@ -1,0 +1,206 @@
+//! One MQTT connection: read bytes and decode packets for the hub; encode and write what the
+//! hub sends; enforce the keep-alive. No broker decisions are made here.
+
+use super::hub::{ConnCommand, ConnSender, HubEvent, HubHandle};
+use super::transport::Transport;
+use bytes::BytesMut;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+use thingcore::broker::{ConnectionInfo, DisconnectReason};
+use thingcore::mqtt::{
+    self, connack_v3, reason, ConnAck, DecodeError, Disconnect, Packet, ProtocolVersion,
+};
+use tokio::time::Instant;
+
+/// How long a new connection has to send CONNECT.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Read buffer growth step.
+const READ_CHUNK: usize = 8 * 1024;
+
+/// Serves one connection until it ends.
+pub async fn serve<T: Transport>(
+    mut transport: T,
+    info: ConnectionInfo,
+    hub: HubHandle,
+    max_packet: usize,
+) {
+    let conn = hub.next_conn_id();
+    let mut buf = BytesMut::with_capacity(READ_CHUNK);
+
+    // 1. CONNECT, within the timeout.
+    let connect = match tokio::time::timeout(
+        CONNECT_TIMEOUT,
+        read_connect(&mut transport, &mut buf, max_packet),
+    )
+    .await
+    {
+        Ok(Ok(connect)) => connect,
+        Ok(Err(Some(reply))) => {
+            let mut out = BytesMut::new();
+            mqtt::encode(&reply.0, reply.1, &mut out);
+            let _ = transport.write(&out).await;
+            transport.close().await;
+            return;
+        }
+        Ok(Err(None)) | Err(_) => {
+            transport.close().await;
+            return;
+        }
+    };
+    let version = connect.protocol;
+    let (sender, mut commands, pending) = ConnSender::new();
+    if !hub
+        .send(HubEvent::Connect {
+            conn,
+            connect,
+            info,
+            sender,
+        })
+        .await
+    {
+        transport.close().await;
+        return;
+    }
+
+    // 2. Packets both ways until one side ends it.
+    let mut keep_alive: Option<Duration> = None;
+    let mut deadline = Instant::now() + CONNECT_TIMEOUT;
+    let mut out = BytesMut::with_capacity(READ_CHUNK);
+    let reason = loop {
+        tokio::select! {
+            biased;
+            command = commands.recv() => {
+                let Some(command) = command else { break DisconnectReason::ServerInitiated };
+                let mut close = false;
+                let mut next = Some(command);
+                // Write everything that is already waiting in one go.
+                while let Some(command) = next {
+                    match command {
+                        ConnCommand::Accepted { keep_alive: secs } => {
+                            let granted = Duration::from_millis(u64::from(secs) * 1500);
+                            keep_alive = Some(granted);
+                            deadline = Instant::now() + granted;
+                        }
+                        ConnCommand::Send(packet) => {
+                            if let Packet::Publish(p) = &packet {
+                                pending.fetch_sub(p.payload.len().min(pending.load(Ordering::Relaxed)), Ordering::Relaxed);
+                            }
+                            mqtt::encode(&packet, version, &mut out);
+                        }
+                        ConnCommand::Close => close = true,
+                    }
+                    next = if close || out.len() > 64 * 1024 { None } else { commands.try_recv().ok() };
+                }
+                if !out.is_empty() {
+                    if transport.write(&out).await.is_err() {
+                        break DisconnectReason::ConnectionLost;
+                    }
+                    out.clear();
+                }
+                if close {
+                    transport.close().await;
+                    return;
+                }
+            }
+            read = transport.read(&mut buf) => {
+                match read {
+                    Ok(0) | Err(_) => break DisconnectReason::ConnectionLost,
+                    Ok(_) => {}
+                }
+                if let Some(granted) = keep_alive {
+                    deadline = Instant::now() + granted;
+                }
+                match decode_all(&mut buf, version, max_packet) {
+                    Ok(packets) => {
+                        for packet in packets {
+                            if !hub.send(HubEvent::Packet { conn, packet }).await {
+                                break;
+                            }
+                        }
+                    }
+                    Err(error) => {
+                        tracing::info!(?conn, %error, "closing a connection that broke the protocol");
+                        if version.is_v5() {
+                            let mut bytes = BytesMut::new();
+                            mqtt::encode(&Packet::Disconnect(Disconnect { reason_code: error.reason_code(), properties: Default::default() }), version, &mut bytes);
+                            let _ = transport.write(&bytes).await;
+                        }
+                        break DisconnectReason::ClientError;
+                    }
+                }
+                if buf.capacity() - buf.len() < READ_CHUNK / 2 {
+                    buf.reserve(READ_CHUNK);
+                }
+            }
+            () = tokio::time::sleep_until(deadline) => {
+                if version.is_v5() {
+                    let mut bytes = BytesMut::new();
+                    mqtt::encode(&Packet::Disconnect(Disconnect { reason_code: reason::KEEP_ALIVE_TIMEOUT, properties: Default::default() }), version, &mut bytes);
+                    let _ = transport.write(&bytes).await;
+                }
+                break DisconnectReason::KeepAliveTimeout;
+            }
+        }
+    };
+    hub.send(HubEvent::Lost { conn, reason }).await;
+    transport.close().await;
+}
+
+/// Decodes every complete packet at the front of `buf`.
+fn decode_all(
+    buf: &mut BytesMut,
+    version: ProtocolVersion,
+    max_packet: usize,
+) -> Result<Vec<Packet>, DecodeError> {
+    let mut packets = Vec::new();
+    loop {
+        match mqtt::decode(buf, Some(version), max_packet) {
+            Ok((packet, used)) => {
+                let _ = buf.split_to(used);
+                packets.push(packet);
+            }
+            Err(DecodeError::Incomplete) => return Ok(packets),
+            Err(error) => return Err(error),
+        }
+    }
+}
+
+/// Reads until the first packet is complete. `Err(Some((packet, version)))`: answer with this
+/// packet, then close; `Err(None)`: just close.
+async fn read_connect<T: Transport>(
+    transport: &mut T,
+    buf: &mut BytesMut,
+    max_packet: usize,
+) -> Result<Box<mqtt::Connect>, Option<(Packet, ProtocolVersion)>> {
+    loop {
+        match mqtt::decode(buf, None, max_packet) {
+            Ok((Packet::Connect(connect), used)) => {
+                let _ = buf.split_to(used);
+                return Ok(connect);
+            }
+            Ok(_) => return Err(None),
+            Err(DecodeError::Incomplete) => {}
+            Err(DecodeError::UnsupportedProtocol { level }) => {
+                // We speak 3.1, 3.1.1 and 5; a client of another level gets the 3.1.1 answer,
+                // the one every version's clients can read (MQTT 5 §3.1.2.2 allows it).
+                tracing::info!(level, "refusing an unsupported protocol version");
+                return Err(Some((
+                    Packet::ConnAck(ConnAck {
+                        session_present: false,
+                        reason_code: connack_v3::UNACCEPTABLE_PROTOCOL_VERSION,
+                        properties: Default::default(),
+                    }),
+                    ProtocolVersion::V311,
+                )));
+            }
+            Err(error) => {
+                tracing::info!(%error, "refusing a malformed first packet");
+                return Err(None);
+            }
+        }
+        match transport.read(buf).await {
+            Ok(0) | Err(_) => return Err(None),
+            Ok(_) => {}
+        }
+    }
+}

@@ -1,0 +1,346 @@
+//! The hub: the one task that owns the [`Broker`]. Everything that changes broker state is an
+//! event on its channel, handled in arrival order; outputs go to connections' channels and,
+//! coalesced, to the persister.
+
+use super::persist::{PersistOp, Persister};
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use thingcore::broker::{Broker, ConnId, ConnectionInfo, DisconnectReason, Message, Output};
+use thingcore::mqtt::{Connect, Packet, ProtocolVersion, QoS};
+use thingcore::{Clock, SystemClock};
+use tokio::sync::{mpsc, oneshot};
+
+/// Bytes of QoS 0 messages that may wait for one slow connection before more are dropped.
+pub const SLOW_CONSUMER_LIMIT: usize = 4 * 1024 * 1024;
+
+/// What the hub tells a connection.
+// One per packet on the way out; boxing to even out variant sizes would only add allocations.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug)]
+pub enum ConnCommand {
+    /// The CONNECT was accepted.
+    Accepted {
+        /// Keep-alive in seconds granted.
+        keep_alive: u16,
+    },
+    /// Write this packet.
+    Send(Packet),
+    /// Close after writing what came before.
+    Close,
+}
+
+/// A connection's end of the hub: its commands and how many bytes wait in them.
+#[derive(Debug, Clone)]
+pub struct ConnSender {
+    tx: mpsc::UnboundedSender<ConnCommand>,
+    pending: Arc<AtomicUsize>,
+}
+
+impl ConnSender {
+    /// A sender and the receiving end for the connection task.
+    pub fn new() -> (Self, mpsc::UnboundedReceiver<ConnCommand>, Arc<AtomicUsize>) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let pending = Arc::new(AtomicUsize::new(0));
+        (
+            Self {
+                tx,
+                pending: pending.clone(),
+            },
+            rx,
+            pending,
+        )
+    }
+
+    fn send(&self, command: ConnCommand) {
+        if let ConnCommand::Send(Packet::Publish(p)) = &command {
+            self.pending.fetch_add(p.payload.len(), Ordering::Relaxed);
+        }
+        // A closed channel means the connection is gone; its Lost event is on its way.
+        let _ = self.tx.send(command);
+    }
+
+    fn is_congested(&self) -> bool {
+        self.pending.load(Ordering::Relaxed) > SLOW_CONSUMER_LIMIT
+    }
+}
+
+/// A retained message as the HTTP API lists it.
+#[derive(Debug, Clone)]
+pub struct RetainedInfo {
+    /// The message.
+    pub message: Arc<Message>,
+}
+
+/// Events the hub handles.
+#[derive(Debug)]
+pub enum HubEvent {
+    /// A connection sent CONNECT.
+    Connect {
+        /// The connection.
+        conn: ConnId,
+        /// The packet.
+        connect: Box<Connect>,
+        /// What the transport knows about the peer.
+        info: ConnectionInfo,
+        /// Where the hub sends the connection's commands.
+        sender: ConnSender,
+    },
+    /// A packet after CONNECT.
+    Packet {
+        /// The connection.
+        conn: ConnId,
+        /// The packet.
+        packet: Packet,
+    },
+    /// The connection ended without DISCONNECT, or broke the protocol.
+    Lost {
+        /// The connection.
+        conn: ConnId,
+        /// Why.
+        reason: DisconnectReason,
+    },
+    /// A message from outside MQTT (HTTP publish).
+    Publish {
+        /// The message.
+        message: Message,
+        /// Answered when routed.
+        done: oneshot::Sender<()>,
+    },
+    /// Every retained message.
+    ListRetained {
+        /// The answer.
+        reply: oneshot::Sender<Vec<Arc<Message>>>,
+    },
+    /// One retained message.
+    GetRetained {
+        /// Its topic.
+        topic: String,
+        /// The answer.
+        reply: oneshot::Sender<Option<Arc<Message>>>,
+    },
+}
+
+/// A cheap handle for sending events to the hub.
+#[derive(Debug, Clone)]
+pub struct HubHandle {
+    tx: mpsc::Sender<HubEvent>,
+    next_conn: Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl HubHandle {
+    /// A fresh connection id.
+    pub fn next_conn_id(&self) -> ConnId {
+        ConnId(self.next_conn.fetch_add(1, Ordering::Relaxed))
+    }
+
+    /// Sends an event; `false` when the hub has stopped.
+    pub async fn send(&self, event: HubEvent) -> bool {
+        self.tx.send(event).await.is_ok()
+    }
+
+    /// Publishes a message from outside MQTT; returns once routed.
+    pub async fn publish(&self, message: Message) -> bool {
+        let (done, wait) = oneshot::channel();
+        self.send(HubEvent::Publish { message, done }).await && wait.await.is_ok()
+    }
+
+    /// Every retained message.
+    pub async fn list_retained(&self) -> Vec<Arc<Message>> {
+        let (reply, wait) = oneshot::channel();
+        if !self.send(HubEvent::ListRetained { reply }).await {
+            return Vec::new();
+        }
+        wait.await.unwrap_or_default()
+    }
+
+    /// The retained message of `topic`.
+    pub async fn get_retained(&self, topic: String) -> Option<Arc<Message>> {
+        let (reply, wait) = oneshot::channel();
+        if !self.send(HubEvent::GetRetained { topic, reply }).await {
+            return None;
+        }
+        wait.await.ok().flatten()
+    }
+}
+
+/// The hub task's state.
+pub struct Hub {
+    broker: Broker,
+    rx: mpsc::Receiver<HubEvent>,
+    connections: HashMap<ConnId, (ConnSender, ProtocolVersion)>,
+    dirty_sessions: HashSet<String>,
+    ended_sessions: HashSet<String>,
+    dirty_retained: HashSet<String>,
+    persister: Persister,
+    clock: Arc<dyn Clock>,
+}
+
+/// How often coalesced changes are handed to the persister.
+const PERSIST_INTERVAL: Duration = Duration::from_millis(50);
+
+impl Hub {
+    /// A hub over `broker` (already restored from the Store) and its handle.
+    pub fn new(broker: Broker, persister: Persister) -> (Self, HubHandle) {
+        let (tx, rx) = mpsc::channel(4096);
+        let hub = Self {
+            broker,
+            rx,
+            connections: HashMap::new(),
+            dirty_sessions: HashSet::new(),
+            ended_sessions: HashSet::new(),
+            dirty_retained: HashSet::new(),
+            persister,
+            clock: Arc::new(SystemClock),
+        };
+        let handle = HubHandle {
+            tx,
+            next_conn: Arc::new(std::sync::atomic::AtomicU64::new(1)),
+        };
+        (hub, handle)
+    }
+
+    /// Runs until `shutdown` resolves or every handle is dropped; then disconnects every
+    /// client, persists what changed, and waits for the persister to finish.
+    pub async fn run(mut self, shutdown: impl std::future::Future<Output = ()>) {
+        tokio::pin!(shutdown);
+        let mut persist_tick = tokio::time::interval(PERSIST_INTERVAL);
+        persist_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut batch = Vec::with_capacity(256);
+        loop {
+            let deadline = self.broker.next_deadline();
+            let sleep_for = deadline
+                .map(|at| Duration::from_millis(at.saturating_sub(self.clock.now_millis())))
+                .unwrap_or(Duration::from_secs(3600));
+            tokio::select! {
+                biased;
+                () = &mut shutdown => break,
+                received = self.rx.recv_many(&mut batch, 256) => {
+                    if received == 0 {
+                        break;
+                    }
+                    for event in batch.drain(..) {
+                        self.handle(event);
+                    }
+                }
+                _ = persist_tick.tick() => self.persist(),
+                () = tokio::time::sleep(sleep_for) => {
+                    let outputs = self.broker.tick(self.clock.now_millis());
+                    self.apply(outputs);
+                }
+            }
+        }
+        let outputs = self.broker.shutdown(self.clock.now_millis());
+        self.apply(outputs);
+        self.persist();
+        self.persister.finish().await;
+    }
+
+    fn handle(&mut self, event: HubEvent) {
+        let now = self.clock.now_millis();
+        let outputs = match event {
+            HubEvent::Connect {
+                conn,
+                connect,
+                info,
+                sender,
+            } => {
+                self.connections.insert(conn, (sender, connect.protocol));
+                self.broker.connect(conn, *connect, info, now)
+            }
+            HubEvent::Packet { conn, packet } => self.broker.handle(conn, packet, now),
+            HubEvent::Lost { conn, reason } => {
+                let outputs = self.broker.connection_lost(conn, reason, now);
+                self.connections.remove(&conn);
+                outputs
+            }
+            HubEvent::Publish { message, done } => {
+                let outputs = self.broker.publish(message, now);
+                let _ = done.send(());
+                outputs
+            }
+            HubEvent::ListRetained { reply } => {
+                let _ = reply.send(self.broker.retained_messages().cloned().collect());
+                return;
+            }
+            HubEvent::GetRetained { topic, reply } => {
+                let _ = reply.send(self.broker.retained(&topic).cloned());
+                return;
+            }
+        };
+        self.apply(outputs);
+    }
+
+    fn apply(&mut self, outputs: Vec<Output>) {
+        for output in outputs {
+            match output {
+                Output::Accepted {
+                    conn, keep_alive, ..
+                } => {
+                    if let Some((sender, _)) = self.connections.get(&conn) {
+                        sender.send(ConnCommand::Accepted { keep_alive });
+                    }
+                }
+                Output::Send(conn, packet) => {
+                    if let Some((sender, _)) = self.connections.get(&conn) {
+                        let droppable =
+                            matches!(&packet, Packet::Publish(p) if p.qos == QoS::AtMostOnce);
+                        if droppable && sender.is_congested() {
+                            tracing::debug!(?conn, "slow consumer: QoS 0 message dropped");
+                            continue;
+                        }
+                        sender.send(ConnCommand::Send(packet));
+                    }
+                }
+                Output::Close(conn) => {
+                    if let Some((sender, _)) = self.connections.remove(&conn) {
+                        sender.send(ConnCommand::Close);
+                    }
+                }
+                Output::SessionChanged(client_id) => {
+                    self.ended_sessions.remove(&client_id);
+                    self.dirty_sessions.insert(client_id);
+                }
+                Output::SessionEnded(client_id) => {
+                    self.dirty_sessions.remove(&client_id);
+                    self.ended_sessions.insert(client_id);
+                }
+                Output::RetainedChanged(topic) => {
+                    self.dirty_retained.insert(topic);
+                }
+                Output::Routed(_) => {}
+            }
+        }
+    }
+
+    /// Hands coalesced changes to the persister.
+    fn persist(&mut self) {
+        let now = self.clock.now_millis();
+        for client_id in self.ended_sessions.drain() {
+            self.persister.submit(PersistOp::DeleteSession(client_id));
+        }
+        for client_id in self.dirty_sessions.drain() {
+            if let Some(session) = self.broker.session(&client_id) {
+                let expires_at = self.broker.session_expires_at(&client_id).or_else(|| {
+                    // Connected: if the process dies, the session ends as if the client
+                    // had gone now.
+                    let interval = u64::from(session.expiry_interval);
+                    (session.expiry_interval != u32::MAX).then(|| now + interval * 1000)
+                });
+                self.persister.submit(PersistOp::PutSession {
+                    session: Box::new(session.clone()),
+                    expires_at,
+                });
+            }
+        }
+        for topic in self.dirty_retained.drain() {
+            match self.broker.retained(&topic) {
+                Some(message) => self
+                    .persister
+                    .submit(PersistOp::PutRetained(message.clone())),
+                None => self.persister.submit(PersistOp::DeleteRetained(topic)),
+            }
+        }
+    }
+}
