@@ -15,7 +15,7 @@ class Client:
     """One paho client on its own network thread."""
 
     def __init__(self, port, client_id="", version=5, clean=True, transport="tcp", will=None,
-                 keepalive=60, session_expiry=None, user=None):
+                 keepalive=60, session_expiry=None, user=None, topic_alias_maximum=None):
         protocol = paho.MQTTv5 if version == 5 else paho.MQTTv311
         kwargs = {"client_id": client_id, "protocol": protocol, "transport": transport}
         if version != 5:
@@ -43,6 +43,8 @@ class Client:
             connect_props = Properties(PacketTypes.CONNECT)
             if session_expiry is not None:
                 connect_props.SessionExpiryInterval = session_expiry
+            if topic_alias_maximum is not None:
+                connect_props.TopicAliasMaximum = topic_alias_maximum
         if user:
             self.client.username_pw_set(*user)
         self.client.connect("127.0.0.1", port, keepalive=keepalive,

@@ -13,6 +13,8 @@ import boto3
 import pytest
 from botocore.config import Config
 from mqtt_client import Client
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -157,6 +159,27 @@ def test_shared_subscriptions_spread_messages(broker):
         counts.append(n)
     assert sum(counts) == 10
     assert all(c > 0 for c in counts), counts
+
+
+def test_topic_aliases_both_ways(broker):
+    sub = Client(broker.mqtt_port, "sub", topic_alias_maximum=4)
+    sub.subscribe("aliased/#")
+    pub = Client(broker.mqtt_port, "pub")
+    props = Properties(PacketTypes.PUBLISH)
+    props.TopicAlias = 1
+    pub.publish("aliased/long/topic/name", b"one", properties=props)
+    # paho sends the alias alone the second time; the broker resolves it.
+    pub.publish("aliased/long/topic/name", b"two", properties=props)
+    first, second = sub.expect(), sub.expect()
+    # Toward the subscriber, which accepts 4 aliases, the broker sets alias 1 with the first
+    # message and sends the alias alone afterwards (paho hands such messages over unresolved).
+    assert (first.topic, first.payload, first.properties.TopicAlias) == ("aliased/long/topic/name", b"one", 1)
+    assert (second.topic, second.payload, second.properties.TopicAlias) == ("", b"two", 1)
+    plain = Client(broker.mqtt_port, "plain")
+    plain.subscribe("aliased/#")
+    pub.publish("aliased/long/topic/name", b"three", properties=props)
+    msg = plain.expect()
+    assert (msg.topic, msg.payload) == ("aliased/long/topic/name", b"three"), "no aliases for clients that accept none"
 
 
 def test_a_second_connection_takes_over_the_client_id(broker):

@@ -68,6 +68,18 @@ pub struct ServeOptions {
     #[arg(long, env = "THINGCORE_MAX_PAYLOAD_BYTES")]
     pub max_payload_bytes: Option<usize>,
 
+    /// Most QoS 1/2 messages queued per session before newer ones are dropped.
+    #[arg(long, env = "THINGCORE_MAX_QUEUED_MESSAGES")]
+    pub max_queued_messages: Option<usize>,
+
+    /// Shortest keep-alive granted, seconds (AWS IoT: 30); shorter requests are raised to it.
+    #[arg(long, env = "THINGCORE_MIN_KEEP_ALIVE")]
+    pub min_keep_alive: Option<u16>,
+
+    /// Session expiry of 3.1.1 persistent sessions and cap for MQTT 5, seconds (AWS IoT: 3600).
+    #[arg(long, env = "THINGCORE_MAX_SESSION_EXPIRY")]
+    pub max_session_expiry: Option<u32>,
+
     /// With `--store dynamodb`, create missing tables at start instead of refusing to start.
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
     pub create_tables: bool,

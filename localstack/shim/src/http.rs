@@ -9,10 +9,11 @@ use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{any, get, post};
 use axum::{Json, Router};
 use base64::Engine;
 use serde_json::{json, Value};
+use shadow_updater::ShadowService;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -28,6 +29,8 @@ pub struct AppState {
     pub hub: HubHandle,
     /// Broker limits (payload size, topics).
     pub config: Arc<BrokerConfig>,
+    /// The Device Shadow service (the shadow-updater function's handler).
+    pub shadows: ShadowService,
 }
 
 /// The router of the HTTP listener.
@@ -38,6 +41,11 @@ pub fn app(state: AppState) -> Router {
         .route("/topics/{*topic}", post(publish))
         .route("/retainedMessage", get(list_retained))
         .route("/retainedMessage/{*topic}", get(get_retained))
+        .route("/things/{thing}/shadow", any(shadow_route))
+        .route(
+            "/api/things/shadow/ListNamedShadowsForThing/{thing}",
+            any(shadow_route),
+        )
         .with_state(state)
 }
 
@@ -86,6 +94,18 @@ async fn mqtt_websocket(
 
 fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// The shadow data-plane routes: the request becomes the HTTP API event Lambda would get, the
+/// shadow-updater handler answers it, and what it publishes goes through the hub.
+async fn shadow_route(State(state): State<AppState>, request: axum::extract::Request) -> Response {
+    let event = match crate::apigw::to_event(request).await {
+        Ok(event) => event,
+        Err(response) => return response,
+    };
+    let (response, outbound) = shadow_updater::http::handle(&state.shadows, &event).await;
+    crate::shadows::publish_all(&state.hub, outbound).await;
+    crate::apigw::from_response(response)
 }
 
 /// `POST /topics/{topic}`: the data-plane Publish.

@@ -2,18 +2,24 @@
 //!
 //! The binary `thingcore` hosts every thingcore function in one process:
 //!
+//! - [`apigw`]: HTTP requests as API Gateway events, so functions get what Lambda gets.
 //! - [`cli`]: the command line (`serve`, `init-tables`).
 //! - [`stores`]: opens the Store the flags ask for (SQLite by default, memory, DynamoDB).
 //! - [`http`]: the HTTP front: health, MQTT over WebSocket, the data-plane publish routes.
 //! - [`mqtt`]: the MQTT listeners around the core broker: hub, connections, persistence.
+//! - [`load`]: `thingcore-load`, the bounded load generator used by the broker benchmark.
+//! - [`shadows`]: the shadow-updater function on the MQTT shadow topics, in process.
 //! - [`serve`]: binds the listeners, runs until Ctrl-C or SIGTERM, then drains and flushes.
 //!
 //! It is glue: decisions live in `thingcore` (core) and in the function crates.
 
+pub mod apigw;
 pub mod cli;
 pub mod http;
+pub mod load;
 pub mod mqtt;
 pub mod serve;
+pub mod shadows;
 pub mod stores;
 
 use cli::{Cli, Command};

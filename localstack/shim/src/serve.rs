@@ -5,8 +5,9 @@ use crate::cli::ServeOptions;
 use crate::mqtt::persist::{self, Persister};
 use crate::mqtt::transport::Transport;
 use crate::mqtt::{connection, Hub, HubHandle};
-use crate::{http, stores};
+use crate::{http, shadows, stores};
 use anyhow::Context;
+use shadow_updater::ShadowService;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use thingcore::broker::{Broker, BrokerConfig, ConnectionInfo};
@@ -41,7 +42,13 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
 
     let (stop_tx, stop_rx) = watch::channel(false);
     let persister = Persister::start(opened.store.clone());
-    let (hub, handle) = Hub::new(broker, persister);
+    let (mut hub, handle) = Hub::new(broker, persister);
+    let shadow_service = ShadowService::new(opened.store.clone(), Arc::new(SystemClock));
+    shadows::start(
+        shadow_service.clone(),
+        handle.clone(),
+        hub.observe(shadows::SHADOW_TOPICS),
+    );
     let hub_task = tokio::spawn(hub.run(stopped(stop_rx.clone())));
     let mqtt_task = tokio::spawn(accept_mqtt(
         mqtt_listener,
@@ -62,6 +69,7 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
     let state = http::AppState {
         hub: handle,
         config: Arc::new(config),
+        shadows: shadow_service,
     };
     let app = http::app(state).into_make_service_with_connect_info::<SocketAddr>();
     let server = axum::serve(http_listener, app).with_graceful_shutdown(stopped(stop_rx));
@@ -86,6 +94,15 @@ impl ServeOptions {
         if let Some(bytes) = self.max_payload_bytes {
             config.max_packet_bytes = config.max_packet_bytes - config.max_payload_bytes + bytes;
             config.max_payload_bytes = bytes;
+        }
+        if let Some(n) = self.max_queued_messages {
+            config.max_queued_messages = n;
+        }
+        if let Some(secs) = self.min_keep_alive {
+            config.min_keep_alive = secs.min(config.max_keep_alive);
+        }
+        if let Some(secs) = self.max_session_expiry {
+            config.max_session_expiry = secs;
         }
         config
     }

@@ -14,6 +14,7 @@ pub mod broker;
 pub mod clock;
 pub mod error;
 pub mod mqtt;
+pub mod shadow;
 pub mod store;
 pub mod topic;
 

@@ -6,6 +6,7 @@ use super::transport::Transport;
 use bytes::BytesMut;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
+use thingcore::broker::aliases::OutboundAliases;
 use thingcore::broker::{ConnectionInfo, DisconnectReason};
 use thingcore::mqtt::{
     self, connack_v3, reason, ConnAck, DecodeError, Disconnect, Packet, ProtocolVersion,
@@ -16,6 +17,9 @@ use tokio::time::Instant;
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Read buffer growth step.
 const READ_CHUNK: usize = 8 * 1024;
+/// Buffer a connection starts with and keeps while idle: idle connections must stay cheap
+/// (tens of thousands of them), busy ones grow their buffers as they need.
+const IDLE_BUFFER: usize = 512;
 
 /// Serves one connection until it ends.
 pub async fn serve<T: Transport>(
@@ -25,7 +29,7 @@ pub async fn serve<T: Transport>(
     max_packet: usize,
 ) {
     let conn = hub.next_conn_id();
-    let mut buf = BytesMut::with_capacity(READ_CHUNK);
+    let mut buf = BytesMut::with_capacity(IDLE_BUFFER);
 
     // 1. CONNECT, within the timeout.
     let connect = match tokio::time::timeout(
@@ -48,6 +52,11 @@ pub async fn serve<T: Transport>(
         }
     };
     let version = connect.protocol;
+    let mut aliases = OutboundAliases::new(if version.is_v5() {
+        connect.properties.topic_alias_maximum.unwrap_or(0)
+    } else {
+        0
+    });
     let (sender, mut commands, pending) = ConnSender::new();
     if !hub
         .send(HubEvent::Connect {
@@ -65,7 +74,7 @@ pub async fn serve<T: Transport>(
     // 2. Packets both ways until one side ends it.
     let mut keep_alive: Option<Duration> = None;
     let mut deadline = Instant::now() + CONNECT_TIMEOUT;
-    let mut out = BytesMut::with_capacity(READ_CHUNK);
+    let mut out = BytesMut::new();
     let reason = loop {
         tokio::select! {
             biased;
@@ -81,9 +90,10 @@ pub async fn serve<T: Transport>(
                             keep_alive = Some(granted);
                             deadline = Instant::now() + granted;
                         }
-                        ConnCommand::Send(packet) => {
-                            if let Packet::Publish(p) = &packet {
+                        ConnCommand::Send(mut packet) => {
+                            if let Packet::Publish(p) = packet.as_mut() {
                                 pending.fetch_sub(p.payload.len().min(pending.load(Ordering::Relaxed)), Ordering::Relaxed);
+                                aliases.apply(p);
                             }
                             mqtt::encode(&packet, version, &mut out);
                         }
@@ -96,6 +106,9 @@ pub async fn serve<T: Transport>(
                         break DisconnectReason::ConnectionLost;
                     }
                     out.clear();
+                    if out.capacity() > 4 * READ_CHUNK {
+                        out = BytesMut::new();
+                    }
                 }
                 if close {
                     transport.close().await;
@@ -128,7 +141,10 @@ pub async fn serve<T: Transport>(
                         break DisconnectReason::ClientError;
                     }
                 }
-                if buf.capacity() - buf.len() < READ_CHUNK / 2 {
+                if buf.is_empty() && buf.capacity() > 4 * READ_CHUNK {
+                    // A burst is over: give the memory back.
+                    buf = BytesMut::with_capacity(IDLE_BUFFER);
+                } else if buf.capacity() - buf.len() < IDLE_BUFFER {
                     buf.reserve(READ_CHUNK);
                 }
             }
@@ -197,6 +213,9 @@ async fn read_connect<T: Transport>(
                 tracing::info!(%error, "refusing a malformed first packet");
                 return Err(None);
             }
+        }
+        if buf.capacity() - buf.len() < IDLE_BUFFER / 2 {
+            buf.reserve(READ_CHUNK);
         }
         match transport.read(buf).await {
             Ok(0) | Err(_) => return Err(None),

@@ -16,8 +16,6 @@ use tokio::sync::{mpsc, oneshot};
 pub const SLOW_CONSUMER_LIMIT: usize = 4 * 1024 * 1024;
 
 /// What the hub tells a connection.
-// One per packet on the way out; boxing to even out variant sizes would only add allocations.
-#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub enum ConnCommand {
     /// The CONNECT was accepted.
@@ -25,8 +23,9 @@ pub enum ConnCommand {
         /// Keep-alive in seconds granted.
         keep_alive: u16,
     },
-    /// Write this packet.
-    Send(Packet),
+    /// Write this packet. Boxed: a channel holds its messages in blocks of 32 slots, and an
+    /// idle connection's first block must stay small.
+    Send(Box<Packet>),
     /// Close after writing what came before.
     Close,
 }
@@ -54,7 +53,11 @@ impl ConnSender {
     }
 
     fn send(&self, command: ConnCommand) {
-        if let ConnCommand::Send(Packet::Publish(p)) = &command {
+        if let ConnCommand::Send(packet) = &command {
+            let Packet::Publish(p) = packet.as_ref() else {
+                let _ = self.tx.send(command);
+                return;
+            };
             self.pending.fetch_add(p.payload.len(), Ordering::Relaxed);
         }
         // A closed channel means the connection is gone; its Lost event is on its way.
@@ -175,6 +178,7 @@ pub struct Hub {
     dirty_retained: HashSet<String>,
     persister: Persister,
     clock: Arc<dyn Clock>,
+    observers: Vec<(String, mpsc::UnboundedSender<Arc<Message>>)>,
 }
 
 /// How often coalesced changes are handed to the persister.
@@ -193,12 +197,21 @@ impl Hub {
             dirty_retained: HashSet::new(),
             persister,
             clock: Arc::new(SystemClock),
+            observers: Vec::new(),
         };
         let handle = HubHandle {
             tx,
             next_conn: Arc::new(std::sync::atomic::AtomicU64::new(1)),
         };
         (hub, handle)
+    }
+
+    /// Every message routed to a topic matching `filter` (a valid topic filter) is also sent
+    /// to the returned channel: how in-process services (shadows, rules) see MQTT traffic.
+    pub fn observe(&mut self, filter: &str) -> mpsc::UnboundedReceiver<Arc<Message>> {
+        let (tx, rx) = mpsc::unbounded_channel();
+        self.observers.push((filter.to_string(), tx));
+        rx
     }
 
     /// Runs until `shutdown` resolves or every handle is dropped; then disconnects every
@@ -290,7 +303,7 @@ impl Hub {
                             tracing::debug!(?conn, "slow consumer: QoS 0 message dropped");
                             continue;
                         }
-                        sender.send(ConnCommand::Send(packet));
+                        sender.send(ConnCommand::Send(Box::new(packet)));
                     }
                 }
                 Output::Close(conn) => {
@@ -309,7 +322,13 @@ impl Hub {
                 Output::RetainedChanged(topic) => {
                     self.dirty_retained.insert(topic);
                 }
-                Output::Routed(_) => {}
+                Output::Routed(message) => {
+                    for (filter, tx) in &self.observers {
+                        if thingcore::topic::matches(filter, &message.topic) {
+                            let _ = tx.send(message.clone());
+                        }
+                    }
+                }
             }
         }
     }

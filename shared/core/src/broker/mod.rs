@@ -3,11 +3,13 @@
 //! sockets, timers and the Store; this module owns every decision.
 //!
 //! - [`config`]: limits, defaulting to AWS IoT Core's.
+//! - [`aliases`]: topic aliases toward a client.
 //! - [`message`]: the routed message and its properties.
 //! - [`session`]: one client's session: subscriptions, messages in flight, the queue.
 //! - [`engine`]: [`Broker`]: connections, sessions, routing, retained messages, wills.
 //! - [`events`]: AWS IoT lifecycle events.
 
+pub mod aliases;
 pub mod config;
 pub mod engine;
 pub mod events;
