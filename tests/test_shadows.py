@@ -165,3 +165,18 @@ def test_shadows_survive_a_restart(serve, tmp_path):
     assert code == 0, err
     again = serve("--data-dir", data)
     assert doc(iot_data(again).get_thing_shadow(thingName="keep"))["state"]["desired"] == {"a": 1}
+
+
+def test_acknowledged_updates_survive_kill_9(serve, tmp_path):
+    """SQLite commits each write before answering: a killed process loses nothing it acknowledged."""
+    import signal
+    data = str(tmp_path / "data")
+    server = serve("--data-dir", data)
+    client = iot_data(server)
+    for i in range(20):
+        client.update_thing_shadow(thingName=f"k{i}", payload=json.dumps({"state": {"reported": {"i": i}}}).encode())
+    server.proc.send_signal(signal.SIGKILL)
+    server.proc.wait(10)
+    again = serve("--data-dir", data)
+    for i in range(20):
+        assert doc(iot_data(again).get_thing_shadow(thingName=f"k{i}"))["state"]["reported"] == {"i": i}

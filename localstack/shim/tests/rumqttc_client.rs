@@ -1,53 +1,11 @@
 //! `thingcore serve` driven by rumqttc, an MQTT client no one here wrote, in both protocol
 //! versions: subscribe, publish at each QoS, receive.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+mod common;
+
+use common::start;
 use std::time::Duration;
 use tokio::time::timeout;
-
-struct Server {
-    child: Child,
-    mqtt_port: u16,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start() -> Server {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_thingcore"))
-        .args([
-            "serve",
-            "--memory",
-            "--http-addr",
-            "127.0.0.1:0",
-            "--mqtt-addr",
-            "127.0.0.1:0",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start thingcore");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut lines = BufReader::new(stdout).lines();
-    let mqtt_port = loop {
-        let line = lines.next().expect("banner line").expect("readable");
-        if let Some(addr) = line.strip_prefix("thingcore: mqtt listening on mqtt://") {
-            break addr
-                .rsplit(':')
-                .next()
-                .and_then(|p| p.parse().ok())
-                .expect("port");
-        }
-    };
-    // Keep draining stdout so the server never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
-    Server { child, mqtt_port }
-}
 
 #[tokio::test]
 async fn rumqttc_v311_round_trips_every_qos() {
