@@ -106,6 +106,11 @@ pub struct InitTablesOptions {
     /// Prefix of the DynamoDB table names.
     #[arg(long, default_value = thingcore_aws::tables::DEFAULT_PREFIX, env = "THINGCORE_TABLE_PREFIX")]
     pub table_prefix: String,
+
+    /// Instead of creating the tables, write their definitions into this directory as the AWS
+    /// CLI's `--cli-input-json` files (the LocalStack init uses them).
+    #[arg(long)]
+    pub write_definitions: Option<PathBuf>,
 }
 
 #[cfg(test)]

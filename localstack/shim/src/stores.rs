@@ -68,9 +68,12 @@ pub async fn open(options: &ServeOptions) -> anyhow::Result<OpenStore> {
 /// # Errors
 /// DynamoDB unreachable or refusing.
 pub async fn init_tables(options: InitTablesOptions) -> anyhow::Result<()> {
+    let names = TableNames::new(&options.table_prefix);
+    if let Some(dir) = &options.write_definitions {
+        return write_definitions(dir, &names);
+    }
     let config = thingcore_aws::config::load(options.endpoint.as_deref()).await;
     let client = aws_sdk_dynamodb::Client::new(&config);
-    let names = TableNames::new(&options.table_prefix);
     let created = tables::create_tables(&client, &names).await?;
     for table in thingcore::store::Table::ALL {
         let name = names.name(table);
@@ -80,6 +83,24 @@ pub async fn init_tables(options: InitTablesOptions) -> anyhow::Result<()> {
             "exists"
         };
         println!("{name}\t{state}");
+    }
+    Ok(())
+}
+
+/// Writes `{table}.json` (create-table) and `{table}.ttl.json` (update-time-to-live) files.
+fn write_definitions(dir: &std::path::Path, names: &TableNames) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    for spec in tables::table_specs(names) {
+        let path = dir.join(format!("{}.json", spec.name));
+        let text = serde_json::to_string_pretty(&spec.create_table_json())? + "\n";
+        std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
+        println!("{}", path.display());
+        if let Some(ttl) = spec.time_to_live_json() {
+            let path = dir.join(format!("{}.ttl.json", spec.name));
+            std::fs::write(&path, serde_json::to_string_pretty(&ttl)? + "\n")
+                .with_context(|| format!("writing {}", path.display()))?;
+            println!("{}", path.display());
+        }
     }
     Ok(())
 }

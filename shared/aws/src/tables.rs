@@ -54,6 +54,55 @@ impl TableNames {
     }
 }
 
+/// One table as thingcore needs it: the shape every creator (this module, the LocalStack init,
+/// the CDK app) must reproduce.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableSpec {
+    /// The DynamoDB table name.
+    pub name: String,
+    /// The TTL attribute, on tables whose items expire.
+    pub ttl_attribute: Option<&'static str>,
+}
+
+impl TableSpec {
+    /// The table as `aws dynamodb create-table --cli-input-json` takes it.
+    pub fn create_table_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "TableName": self.name,
+            "BillingMode": "PAY_PER_REQUEST",
+            "AttributeDefinitions": [
+                { "AttributeName": PK, "AttributeType": "S" },
+                { "AttributeName": SK, "AttributeType": "S" }
+            ],
+            "KeySchema": [
+                { "AttributeName": PK, "KeyType": "HASH" },
+                { "AttributeName": SK, "KeyType": "RANGE" }
+            ]
+        })
+    }
+
+    /// Its TTL setting as `aws dynamodb update-time-to-live --cli-input-json` takes it.
+    pub fn time_to_live_json(&self) -> Option<serde_json::Value> {
+        self.ttl_attribute.map(|attribute| {
+            serde_json::json!({
+                "TableName": self.name,
+                "TimeToLiveSpecification": { "AttributeName": attribute, "Enabled": true }
+            })
+        })
+    }
+}
+
+/// Every table of thingcore under `names`.
+pub fn table_specs(names: &TableNames) -> Vec<TableSpec> {
+    Table::ALL
+        .into_iter()
+        .map(|table| TableSpec {
+            name: names.name(table),
+            ttl_attribute: table.has_ttl().then_some(EXPIRES),
+        })
+        .collect()
+}
+
 /// Creates every table that does not exist yet, waits until all are active, and enables TTL
 /// where items expire. Returns the names of the tables it created. Safe to run again.
 ///
@@ -62,8 +111,8 @@ impl TableNames {
 /// refuses.
 pub async fn create_tables(client: &Client, names: &TableNames) -> Result<Vec<String>, AwsError> {
     let mut created = Vec::new();
-    for table in Table::ALL {
-        let name = names.name(table);
+    for spec in table_specs(names) {
+        let name = spec.name;
         let result = client
             .create_table()
             .table_name(&name)
@@ -80,8 +129,8 @@ pub async fn create_tables(client: &Client, names: &TableNames) -> Result<Vec<St
             Err(error) => return Err(setup_error(&name, &error)),
         }
         wait_active(client, &name).await?;
-        if table.has_ttl() {
-            enable_ttl(client, &name).await?;
+        if let Some(attribute) = spec.ttl_attribute {
+            enable_ttl(client, &name, attribute).await?;
         }
     }
     Ok(created)
@@ -103,6 +152,22 @@ pub async fn verify_tables(client: &Client, names: &TableNames) -> Result<(), Aw
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn specs_cover_every_table_with_ttl_where_items_expire() {
+        let specs = table_specs(&TableNames::new("x"));
+        let names: Vec<_> = specs.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["x-registry", "x-shadows", "x-broker"]);
+        assert!(specs[0].time_to_live_json().is_none());
+        let ttl = specs[2].time_to_live_json().expect("broker expires");
+        assert_eq!(ttl["TimeToLiveSpecification"]["AttributeName"], EXPIRES);
+        assert_eq!(specs[1].create_table_json()["KeySchema"][1]["KeyType"], "RANGE");
+    }
 }
 
 fn attribute(name: &str) -> Result<AttributeDefinition, AwsError> {
@@ -147,7 +212,7 @@ async fn wait_active(client: &Client, name: &str) -> Result<(), AwsError> {
     })
 }
 
-async fn enable_ttl(client: &Client, name: &str) -> Result<(), AwsError> {
+async fn enable_ttl(client: &Client, name: &str, attribute: &str) -> Result<(), AwsError> {
     let current = client
         .describe_time_to_live()
         .table_name(name)
@@ -157,12 +222,12 @@ async fn enable_ttl(client: &Client, name: &str) -> Result<(), AwsError> {
     let enabled = current
         .time_to_live_description()
         .and_then(|d| d.attribute_name())
-        .is_some_and(|attr| attr == EXPIRES);
+        .is_some_and(|attr| attr == attribute);
     if enabled {
         return Ok(());
     }
     let spec = TimeToLiveSpecification::builder()
-        .attribute_name(EXPIRES)
+        .attribute_name(attribute)
         .enabled(true)
         .build()
         .map_err(|e| AwsError::TableSetup {
