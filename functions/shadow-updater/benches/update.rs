@@ -22,7 +22,11 @@ fn bench(c: &mut Criterion) {
     rt.block_on(async {
         for thing in &things {
             service
-                .update(thing, None, br#"{"state":{"desired":{"on":true,"level":1}}}"#)
+                .update(
+                    thing,
+                    None,
+                    br#"{"state":{"desired":{"on":true,"level":1}}}"#,
+                )
                 .await
                 .expect("seed");
         }
@@ -42,7 +46,8 @@ fn bench(c: &mut Criterion) {
     let mut g = 0usize;
     group.bench_function("get, 10k things", |b| {
         b.iter(|| {
-            rt.block_on(service.get(&things[g % THINGS], None, None)).expect("found");
+            rt.block_on(service.get(&things[g % THINGS], None, None))
+                .expect("found");
             g += 7;
         })
     });

@@ -166,7 +166,10 @@ mod tests {
         assert!(specs[0].time_to_live_json().is_none());
         let ttl = specs[2].time_to_live_json().expect("broker expires");
         assert_eq!(ttl["TimeToLiveSpecification"]["AttributeName"], EXPIRES);
-        assert_eq!(specs[1].create_table_json()["KeySchema"][1]["KeyType"], "RANGE");
+        assert_eq!(
+            specs[1].create_table_json()["KeySchema"][1]["KeyType"],
+            "RANGE"
+        );
     }
 }
 
