@@ -154,25 +154,6 @@ pub async fn verify_tables(client: &Client, names: &TableNames) -> Result<(), Aw
     Ok(())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn specs_cover_every_table_with_ttl_where_items_expire() {
-        let specs = table_specs(&TableNames::new("x"));
-        let names: Vec<_> = specs.iter().map(|s| s.name.as_str()).collect();
-        assert_eq!(names, ["x-registry", "x-shadows", "x-broker"]);
-        assert!(specs[0].time_to_live_json().is_none());
-        let ttl = specs[2].time_to_live_json().expect("broker expires");
-        assert_eq!(ttl["TimeToLiveSpecification"]["AttributeName"], EXPIRES);
-        assert_eq!(
-            specs[1].create_table_json()["KeySchema"][1]["KeyType"],
-            "RANGE"
-        );
-    }
-}
-
 fn attribute(name: &str) -> Result<AttributeDefinition, AwsError> {
     AttributeDefinition::builder()
         .attribute_name(name)
@@ -268,5 +249,24 @@ where
     AwsError::TableSetup {
         table: table.into(),
         message: DisplayErrorContext(error).to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn specs_cover_every_table_with_ttl_where_items_expire() {
+        let specs = table_specs(&TableNames::new("x"));
+        let names: Vec<_> = specs.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["x-registry", "x-shadows", "x-broker"]);
+        assert!(specs[0].time_to_live_json().is_none());
+        let ttl = specs[2].time_to_live_json().expect("broker expires");
+        assert_eq!(ttl["TimeToLiveSpecification"]["AttributeName"], EXPIRES);
+        assert_eq!(
+            specs[1].create_table_json()["KeySchema"][1]["KeyType"],
+            "RANGE"
+        );
     }
 }
