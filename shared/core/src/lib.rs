@@ -15,6 +15,7 @@ pub mod clock;
 pub mod error;
 pub mod mqtt;
 pub mod shadow;
+pub mod sql;
 pub mod store;
 pub mod topic;
 

@@ -1,0 +1,115 @@
+//! # AWS IoT SQL
+//!
+//! The rules engine's language, as AWS IoT Core's "SQL reference" defines it (version
+//! 2016-03-23, with 2015-10-08 where it differs cheaply): parse a rule's statement once,
+//! then evaluate it against each message.
+//!
+//! ```
+//! use thingcore::sql::{evaluate, parse, EvalContext, NoExternalFunctions, Output};
+//!
+//! let rule = parse("SELECT temp, topic(2) AS device FROM 'sensors/+' WHERE temp > 30").unwrap();
+//! assert_eq!(rule.topic_filter(), "sensors/+");
+//! let ctx = EvalContext::new("sensors/kitchen");
+//! let out = evaluate(&rule, br#"{"temp": 35}"#, &ctx, &NoExternalFunctions).unwrap();
+//! assert_eq!(out, Some(Output::Json(serde_json::json!({"temp": 35, "device": "kitchen"}))));
+//! ```
+//!
+//! A tour, in the order a statement travels:
+//!
+//! - `lexer` and `parser`: text to a [`Statement`]. Keywords and function names
+//!   are case-insensitive; unknown functions, wrong argument counts and features of a later
+//!   SQL version are [`ParseError`]s with a line and column, as AWS refuses them at
+//!   `CreateTopicRule`. Nesting is bounded (64 levels), so no statement can exhaust the stack.
+//! - `ast`: the statement, with flat operator chains.
+//! - `payload` and `value`: the payload becomes a [`Value`] — the JSON types plus
+//!   `Undefined` and `Binary` — that borrows the payload's bytes; non-JSON payloads stay
+//!   raw bytes ("Binary payloads").
+//! - `eval`: WHERE first (a WHERE that is not `true` builds nothing), then SELECT; type
+//!   mismatches, division by zero and missing keys are `Undefined`, never errors, and
+//!   `Undefined` members are left out of the output.
+//! - `functions`: every function of AWS's reference, one file per family; the ones that call
+//!   other services go through [`ExternalFunctions`].
+//! - `template`: substitution templates (`${topic(2)}`) for rule actions.
+//!
+//! Choices where AWS's pages are silent or disagree with themselves:
+//!
+//! - Decimals are doubles. With 2016-03-23, whole decimals in the payload, in literals and in
+//!   `cast(x AS Decimal)` are Ints, and whole decimals are written as integers in the output.
+//! - `Int / Int` is an Int (the operator table), although one SET example shows a fraction.
+//! - A payload is JSON when it is a JSON object or array; anything else is `Binary`.
+//! - `SELECT *, x` on a non-empty binary payload is [`EvalError::BinaryPayloadMerge`].
+//! - Unaliased items are named by their last key, their function, or `_N` for the N-th item.
+//! - `Undefined` elements are left out of arrays, as members are left out of objects.
+//! - Searched `CASE WHEN cond THEN ...`, `!=` and `a[i]` are accepted beyond the documented
+//!   forms; `||` and backquoted names are refused with a hint.
+
+mod ast;
+mod context;
+mod error;
+mod eval;
+mod functions;
+mod lexer;
+mod parser;
+mod payload;
+mod template;
+mod value;
+
+#[cfg(test)]
+mod tests;
+
+pub use ast::{SqlVersion, Statement, UnknownSqlVersion};
+pub use context::{EvalContext, ExternalFunctions, MqttProperties, NoExternalFunctions};
+pub use error::{EvalError, ParseError, SubstitutionError};
+pub use eval::Output;
+pub use template::Template;
+pub use value::{Many, Member, Value};
+
+/// Parses a rule's SQL statement as SQL version 2016-03-23.
+///
+/// # Errors
+///
+/// A [`ParseError`] with the line and column of the offending token.
+pub fn parse(sql: &str) -> Result<Statement, ParseError> {
+    parse_with_version(sql, SqlVersion::default())
+}
+
+/// Parses a rule's SQL statement for an `awsIotSqlVersion`.
+///
+/// # Errors
+///
+/// A [`ParseError`] with the line and column of the offending token.
+pub fn parse_with_version(sql: &str, version: SqlVersion) -> Result<Statement, ParseError> {
+    parser::parse_statement(sql, version)
+}
+
+/// Evaluates a statement against one message. `Ok(None)` when the WHERE clause is not
+/// `true` (the rule's actions do not run); otherwise the SELECT's output.
+///
+/// # Errors
+///
+/// An [`EvalError`] when an external function fails, or when `SELECT *, ...` meets a payload
+/// that has no keys to add to. Everything else AWS evaluates to `Undefined`, and so do we.
+pub fn evaluate(
+    statement: &Statement,
+    payload: &[u8],
+    ctx: &EvalContext,
+    external: &dyn ExternalFunctions,
+) -> Result<Option<Output>, EvalError> {
+    eval::evaluate_statement(statement, payload, ctx, external)
+}
+
+/// Renders a substitution template (`"${topic()}/republish"`) for one message: parses it
+/// and renders it at once. To render many messages, parse a [`Template`] once instead.
+///
+/// # Errors
+///
+/// [`SubstitutionError::Parse`] when the template does not parse, and
+/// [`SubstitutionError::Eval`] when an external function fails.
+pub fn substitute(
+    template: &str,
+    payload: &[u8],
+    ctx: &EvalContext,
+    external: &dyn ExternalFunctions,
+) -> Result<String, SubstitutionError> {
+    Ok(Template::parse(template)?.render(payload, ctx, external)?)
+}
