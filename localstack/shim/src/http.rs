@@ -12,6 +12,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
 use axum::{Json, Router};
 use base64::Engine;
+use registry_api::RegistryService;
 use serde_json::{json, Value};
 use shadow_updater::ShadowService;
 use std::collections::HashMap;
@@ -31,6 +32,8 @@ pub struct AppState {
     pub config: Arc<BrokerConfig>,
     /// The Device Shadow service (the shadow-updater function's handler).
     pub shadows: ShadowService,
+    /// The registry (the registry-api function's handler).
+    pub registry: RegistryService,
 }
 
 /// The router of the HTTP listener.
@@ -46,6 +49,10 @@ pub fn app(state: AppState) -> Router {
             "/api/things/shadow/ListNamedShadowsForThing/{thing}",
             any(shadow_route),
         )
+        .route("/ca.pem", get(ca_pem))
+        // Every other path is the control plane's: the registry-api handler answers, with
+        // AWS's UnknownOperationException for paths it does not know.
+        .fallback(registry_route)
         .with_state(state)
 }
 
@@ -106,6 +113,37 @@ async fn shadow_route(State(state): State<AppState>, request: axum::extract::Req
     let (response, outbound) = shadow_updater::http::handle(&state.shadows, &event).await;
     crate::shadows::publish_all(&state.hub, outbound).await;
     crate::apigw::from_response(response)
+}
+
+/// The control-plane routes, as HTTP API events to the registry-api handler.
+async fn registry_route(
+    State(state): State<AppState>,
+    request: axum::extract::Request,
+) -> Response {
+    let event = match crate::apigw::to_event(request).await {
+        Ok(event) => event,
+        Err(response) => return response,
+    };
+    crate::apigw::from_response(registry_api::http::handle(&state.registry, &event).await)
+}
+
+/// `GET /ca.pem`: the local CA's certificate, for devices and clients to trust.
+async fn ca_pem(State(state): State<AppState>) -> Response {
+    match state.registry.ca_certificate_pem().await {
+        Ok(pem) => (
+            [(axum::http::header::CONTENT_TYPE, "application/x-pem-file")],
+            pem,
+        )
+            .into_response(),
+        Err(error) => {
+            tracing::error!(%error, "the local CA is not available");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the local CA is not available",
+            )
+                .into_response()
+        }
+    }
 }
 
 /// `POST /topics/{topic}`: the data-plane Publish.

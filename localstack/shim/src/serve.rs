@@ -7,6 +7,7 @@ use crate::mqtt::transport::Transport;
 use crate::mqtt::{connection, Hub, HubHandle};
 use crate::{http, shadows, stores};
 use anyhow::Context;
+use registry_api::{RegistryConfig, RegistryService};
 use shadow_updater::ShadowService;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -40,6 +41,28 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
         .local_addr()
         .context("reading the MQTT address")?;
 
+    let registry = RegistryService::new(
+        opened.store.clone(),
+        Arc::new(SystemClock),
+        RegistryConfig {
+            endpoint_address: http_addr.to_string(),
+            ..RegistryConfig::default()
+        },
+    );
+    let ca_pem = registry
+        .ca_certificate_pem()
+        .await
+        .map_err(|e| anyhow::anyhow!("creating or reading the local CA: {e}"))?;
+    let ca_line = match options.store_kind() {
+        crate::cli::StoreKind::Embedded => {
+            let path = options.data_dir.join("ca.pem");
+            std::fs::write(&path, &ca_pem)
+                .with_context(|| format!("writing {}", path.display()))?;
+            path.display().to_string()
+        }
+        _ => format!("http://{http_addr}/ca.pem"),
+    };
+
     let (stop_tx, stop_rx) = watch::channel(false);
     let persister = Persister::start(opened.store.clone());
     let (mut hub, handle) = Hub::new(broker, persister);
@@ -64,12 +87,14 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
     println!("thingcore: mqtt listening on mqtt://{mqtt_addr}");
     println!("thingcore: websocket listening on ws://{http_addr}/mqtt");
     println!("thingcore: http listening on http://{http_addr}");
+    println!("thingcore: ca certificate {ca_line}");
     tracing::info!(%http_addr, %mqtt_addr, store = %opened.description, "thingcore serving");
 
     let state = http::AppState {
         hub: handle,
         config: Arc::new(config),
         shadows: shadow_service,
+        registry,
     };
     let app = http::app(state).into_make_service_with_connect_info::<SocketAddr>();
     let server = axum::serve(http_listener, app).with_graceful_shutdown(stopped(stop_rx));

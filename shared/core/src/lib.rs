@@ -14,6 +14,8 @@ pub mod broker;
 pub mod clock;
 pub mod error;
 pub mod mqtt;
+pub mod policy;
+pub mod registry;
 pub mod shadow;
 pub mod sql;
 pub mod store;

@@ -1,0 +1,65 @@
+//! The Lambda entry: an API Gateway HTTP API (payload 2.0) event in, the HTTP response event
+//! out, answered by [`crate::http::handle`].
+
+use crate::service::RegistryService;
+use aws_lambda_events::apigw::ApiGatewayV2httpRequest;
+use serde_json::Value;
+
+/// Handles one Lambda event.
+///
+/// # Errors
+/// An event that is not an HTTP API event, as a message for Lambda's error response.
+pub async fn handle(service: &RegistryService, event: Value) -> Result<Value, String> {
+    if event.pointer("/requestContext/http").is_none() {
+        return Err("not an API Gateway HTTP API (payload 2.0) event".into());
+    }
+    let request: ApiGatewayV2httpRequest =
+        serde_json::from_value(event).map_err(|e| format!("not an HTTP API event: {e}"))?;
+    let response = crate::http::handle(service, &request).await;
+    serde_json::to_value(response).map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+    use std::sync::Arc;
+    use thingcore::registry::RegistryConfig;
+    use thingcore::store::MemoryStore;
+    use thingcore::ManualClock;
+
+    fn service() -> RegistryService {
+        let clock = Arc::new(ManualClock::new(1_700_000_000_000));
+        RegistryService::new(
+            Arc::new(MemoryStore::new(clock.clone())),
+            clock,
+            RegistryConfig::default(),
+        )
+    }
+
+    fn fixture(name: &str) -> Value {
+        let path = format!(
+            "{}/../../events/registry-api/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
+    }
+
+    #[test]
+    fn http_events_are_answered() {
+        let s = service();
+        let response = futures::executor::block_on(handle(&s, fixture("create-thing.json")))
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(response["statusCode"], json!(200));
+        let body: Value = serde_json::from_str(response["body"].as_str().unwrap_or("null"))
+            .unwrap_or(Value::Null);
+        assert_eq!(body["thingName"], json!("lamp-1"));
+    }
+
+    #[test]
+    fn other_events_are_errors() {
+        let s = service();
+        assert!(futures::executor::block_on(handle(&s, json!({"hello": 1}))).is_err());
+    }
+}

@@ -1,0 +1,169 @@
+//! [`RegistryService`]: the AWS IoT registry's control-plane operations over the Store port.
+//!
+//! Each operation validates its input with the rules of `thingcore::registry`, reads the
+//! records it depends on, lets the domain decide, and writes the outcome in one conditional
+//! transaction; when another writer got there first it reads again and decides again (see
+//! [`repo`]). One file per resource family:
+//!
+//! - [`things`]: CreateThing, DescribeThing, UpdateThing, DeleteThing, ListThings.
+//! - [`thing_types`]: CreateThingType, DescribeThingType, ListThingTypes, DeprecateThingType,
+//!   DeleteThingType.
+//! - [`groups`]: static thing groups and their hierarchy.
+//! - [`membership`]: things in groups (Add/RemoveThingToThingGroup, ListThingsInThingGroup,
+//!   ListThingGroupsForThing).
+//! - [`certificates`]: device certificates (CreateKeysAndCertificate, CreateCertificateFromCsr,
+//!   RegisterCertificate[WithoutCA], Describe/List/Update/DeleteCertificate, ListCertificatesByCA).
+//! - [`ca_certificates`]: RegisterCACertificate and the rest of the CA operations.
+//! - [`policies`]: policies and their versions.
+//! - [`policy_targets`]: policies attached to certificates and thing groups.
+//! - [`principals`]: Attach/DetachThingPrincipal, ListThingPrincipals, ListPrincipalThings.
+//!
+//! Operations take the wire's values (names as text, bodies as their request types) and
+//! answer with the wire's JSON output; [`crate::http`] only routes.
+
+pub mod ca_certificates;
+pub mod certificates;
+pub mod error;
+pub mod groups;
+pub mod keys;
+pub mod membership;
+pub mod policies;
+pub mod policy_targets;
+pub mod principals;
+pub(crate) mod repo;
+pub mod thing_types;
+pub mod things;
+
+use crate::ca::{LocalCa, StoredLocalCa};
+use error::ServiceError;
+use serde_json::{json, Value};
+use std::sync::{Arc, Mutex};
+use thingcore::registry::{RegistryConfig, RegistryError};
+use thingcore::store::{Expect, Store};
+use thingcore::Clock;
+
+/// The endpoint types DescribeEndpoint knows.
+pub const ENDPOINT_TYPES: [&str; 4] = [
+    "iot:Data",
+    "iot:Data-ATS",
+    "iot:CredentialProvider",
+    "iot:Jobs",
+];
+
+/// The AWS IoT registry over a Store.
+#[derive(Clone)]
+pub struct RegistryService {
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    config: Arc<RegistryConfig>,
+    ca: Arc<Mutex<Option<Arc<LocalCa>>>>,
+}
+
+impl std::fmt::Debug for RegistryService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RegistryService")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A new resource id (thingId, thingTypeId, thingGroupId): a UUID, as AWS makes them.
+pub(crate) fn new_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+/// A new generationId: changes with every write of a certificate or policy.
+pub(crate) fn generation_id() -> String {
+    uuid::Uuid::new_v4().simple().to_string()
+}
+
+impl RegistryService {
+    /// A registry over `store`, timed by `clock`, set up by `config`.
+    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, config: RegistryConfig) -> Self {
+        Self {
+            store,
+            clock,
+            config: Arc::new(config),
+            ca: Arc::new(Mutex::new(None)),
+        }
+    }
+
+    /// How the registry is set up.
+    pub fn config(&self) -> &RegistryConfig {
+        &self.config
+    }
+
+    /// The clock's seconds since the epoch.
+    pub fn now_secs(&self) -> u64 {
+        self.clock.now_secs()
+    }
+
+    /// The local CA's certificate (PEM), creating the CA on first use: what devices trust for
+    /// certificates from CreateKeysAndCertificate and CreateCertificateFromCsr.
+    ///
+    /// # Errors
+    /// [`ServiceError`] when the Store or the CA fails.
+    pub async fn ca_certificate_pem(&self) -> Result<String, ServiceError> {
+        Ok(self.local_ca().await?.certificate().pem.clone())
+    }
+
+    fn cached_ca(&self) -> Option<Arc<LocalCa>> {
+        self.ca
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
+    }
+
+    /// The local CA: from the cache, else from the Store, else made and stored (on condition
+    /// that no other host stored one first; if one did, that one is used).
+    pub(crate) async fn local_ca(&self) -> Result<Arc<LocalCa>, ServiceError> {
+        if let Some(ca) = self.cached_ca() {
+            return Ok(ca);
+        }
+        let key = keys::local_ca();
+        let mut made = None;
+        for _ in 0..repo::MAX_ATTEMPTS {
+            if let Some(stored) = self.load::<StoredLocalCa>(key.clone()).await? {
+                made = Some(LocalCa::from_stored(&stored.value).map_err(ServiceError::Ca)?);
+                break;
+            }
+            let (ca, stored) = LocalCa::generate(self.now_secs()).map_err(ServiceError::Ca)?;
+            if self
+                .commit(vec![repo::put(key.clone(), &stored, Expect::Absent)?])
+                .await?
+            {
+                tracing::info!(certificate_id = %ca.certificate().id, "local CA created");
+                made = Some(ca);
+                break;
+            }
+        }
+        let ca = Arc::new(made.ok_or_else(|| contention("the local CA"))?);
+        *self
+            .ca
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(ca.clone());
+        Ok(ca)
+    }
+
+    /// DescribeEndpoint: the configured address for every known endpoint type (`iot:Data`
+    /// when none is given).
+    ///
+    /// # Errors
+    /// `InvalidRequestException` for an unknown endpoint type.
+    pub fn describe_endpoint(&self, endpoint_type: Option<&str>) -> Result<Value, ServiceError> {
+        let kind = endpoint_type.unwrap_or("iot:Data");
+        if !ENDPOINT_TYPES.contains(&kind) {
+            return Err(RegistryError::invalid(format!(
+                "Endpoint type {kind} is not one of {}",
+                ENDPOINT_TYPES.join(", ")
+            ))
+            .into());
+        }
+        Ok(json!({ "endpointAddress": self.config.endpoint_address }))
+    }
+}
+
+/// The refusal when an operation kept losing races.
+pub(crate) fn contention(what: impl Into<String>) -> ServiceError {
+    ServiceError::Contention(what.into())
+}

@@ -1,0 +1,15 @@
+//! Integration tests of the registry: HTTP API (v2) events in, responses out, through
+//! `registry_api::http::handle`, over `MemoryStore` (and `SqliteStore` in [`sqlite`]).
+//! One test binary, one module per route family.
+
+mod common;
+
+mod ca_certificates;
+mod certificates;
+mod groups;
+mod policies;
+mod principals;
+mod routing;
+mod sqlite;
+mod thing_types;
+mod things;
