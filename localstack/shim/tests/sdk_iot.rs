@@ -89,7 +89,7 @@ async fn provisioning_through_the_rust_sdk() {
         .send()
         .await
         .expect("list");
-    assert_eq!(principals.principals(), [cert_arn.clone()]);
+    assert_eq!(principals.principals(), std::slice::from_ref(&cert_arn));
     let description = iot
         .describe_certificate()
         .certificate_id(&cert_id)

@@ -35,6 +35,11 @@ pub struct BrokerConfig {
     pub max_subscriptions_per_session: usize,
     /// Publish lifecycle events on `$aws/events/...`.
     pub lifecycle_events: bool,
+    /// Flow control: when a QoS 1 message lands in the queue of a connected subscriber that
+    /// already holds this many messages, the publisher's PUBACK waits until that queue has
+    /// drained to half of it. Fast publishers are paced by slow subscribers instead of growing
+    /// their queues (and latency) without bound. 0 turns it off.
+    pub flow_control_queue: usize,
 }
 
 impl Default for BrokerConfig {
@@ -54,6 +59,7 @@ impl Default for BrokerConfig {
             max_filters_per_subscribe: 8,
             max_subscriptions_per_session: 50,
             lifecycle_events: true,
+            flow_control_queue: 200,
         }
     }
 }

@@ -115,6 +115,10 @@ pub struct Broker {
     retained: BTreeMap<String, Arc<Message>>,
     pending_wills: HashMap<String, PendingWill>,
     event_versions: HashMap<String, u64>,
+    /// PUBACKs held back by flow control, by the congested session they wait for.
+    held_acks: HashMap<String, Vec<(ConnId, u16)>>,
+    /// Sessions that routing just found congested (scratch for the current PUBLISH).
+    congested: Vec<String>,
     seed: u64,
     counter: u64,
 }
@@ -132,6 +136,8 @@ impl Broker {
             retained: BTreeMap::new(),
             pending_wills: HashMap::new(),
             event_versions: HashMap::new(),
+            held_acks: HashMap::new(),
+            congested: Vec::new(),
             seed,
             counter: 0,
         }
@@ -257,6 +263,8 @@ impl Broker {
             return;
         };
         let client_id = connection.client_id.clone();
+        // A subscriber that goes away no longer paces anyone.
+        self.release_held_acks(&client_id, out);
         let expiry = match self.sessions.get_mut(&client_id) {
             Some(entry) if entry.connection == Some(conn) => {
                 entry.connection = None;
@@ -300,6 +308,7 @@ impl Broker {
         let Some(entry) = self.sessions.remove(client_id) else {
             return;
         };
+        self.release_held_acks(client_id, out);
         for filter in entry.session.subscriptions.keys() {
             self.unindex_subscription(client_id, filter);
         }
@@ -343,6 +352,20 @@ impl Broker {
             );
         }
         out
+    }
+
+    /// Sends the PUBACKs that waited for `client_id`'s queue.
+    fn release_held_acks(&mut self, client_id: &str, out: &mut Vec<Output>) {
+        for (conn, packet_id) in self.held_acks.remove(client_id).unwrap_or_default() {
+            out.push(Output::Send(
+                conn,
+                Packet::PubAck(mqtt::PubAck {
+                    packet_id,
+                    reason_code: mqtt::reason::SUCCESS,
+                    properties: mqtt::AckProperties::default(),
+                }),
+            ));
+        }
     }
 
     fn publish_event(

@@ -116,8 +116,12 @@ impl Broker {
             for packet in entry.session.drain(window, now) {
                 out.push(Output::Send(conn, packet));
             }
+            let drained = entry.session.queue_len() <= self.config.flow_control_queue / 2;
             if entry.session.expiry_interval > 0 {
-                out.push(Output::SessionChanged(client_id));
+                out.push(Output::SessionChanged(client_id.clone()));
+            }
+            if drained && self.held_acks.contains_key(&client_id) {
+                self.release_held_acks(&client_id, out);
             }
         }
     }
@@ -260,9 +264,17 @@ impl Broker {
             Some(client_id),
             now,
         );
+        self.congested.clear();
         self.publish_message(message, now, out);
         if publish.qos == QoS::AtLeastOnce {
-            out.push(Output::Send(conn, ack_packet(Packet::PubAck, packet_id)));
+            match self.congested.first() {
+                Some(session) => self
+                    .held_acks
+                    .entry(session.clone())
+                    .or_default()
+                    .push((conn, packet_id)),
+                None => out.push(Output::Send(conn, ack_packet(Packet::PubAck, packet_id))),
+            }
         }
     }
 

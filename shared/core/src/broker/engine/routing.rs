@@ -176,6 +176,10 @@ impl Broker {
                 }
             }
             Offer::Queued => {
+                let limit = self.config.flow_control_queue;
+                if online.is_some() && limit > 0 && entry.session.queue_len() > limit {
+                    self.congested.push(client_id.to_string());
+                }
                 if persistent {
                     out.push(Output::SessionChanged(client_id.to_string()));
                 }

@@ -708,3 +708,73 @@ fn packets_from_unknown_connections_and_second_connects_close() {
     );
     assert!(closed(&out, 1));
 }
+
+#[test]
+fn slow_subscribers_pace_fast_publishers() {
+    let mut b = Broker::new(
+        BrokerConfig {
+            lifecycle_events: false,
+            flow_control_queue: 4,
+            ..BrokerConfig::default()
+        },
+        7,
+    );
+    let mut packet = connect_packet(V5, "slow", true);
+    packet.properties.receive_maximum = Some(1);
+    connect(&mut b, 1, packet);
+    subscribe(&mut b, 1, "t", QoS::AtLeastOnce);
+    connect(&mut b, 2, connect_packet(V5, "fast", true));
+    let mut acked = Vec::new();
+    let mut delivered = Vec::new();
+    for id in 1..=8u16 {
+        let out = publish(&mut b, 2, "t", "x", QoS::AtLeastOnce, false, Some(id));
+        acked.extend(sent(&out, 2).into_iter().filter_map(|p| match p {
+            Packet::PubAck(a) => Some(a.packet_id),
+            _ => None,
+        }));
+        delivered.extend(publishes(&out, 1));
+    }
+    // One in flight, four queued: the fifth queued message and later ones are not acked yet.
+    assert_eq!(acked, [1, 2, 3, 4, 5]);
+    assert_eq!(delivered.len(), 1);
+    // The subscriber catches up: once its queue is down to half, the held PUBACKs go out.
+    let mut released = Vec::new();
+    while let Some(p) = delivered.pop() {
+        let out = b.handle(ConnId(1), Packet::PubAck(ack(p.packet_id.expect("id"))), 0);
+        released.extend(sent(&out, 2).into_iter().filter_map(|p| match p {
+            Packet::PubAck(a) => Some(a.packet_id),
+            _ => None,
+        }));
+        delivered.extend(publishes(&out, 1));
+    }
+    assert_eq!(released, [6, 7, 8], "every held PUBACK is sent once");
+}
+
+#[test]
+fn held_acks_are_released_when_the_subscriber_leaves() {
+    let mut b = Broker::new(
+        BrokerConfig {
+            lifecycle_events: false,
+            flow_control_queue: 1,
+            ..BrokerConfig::default()
+        },
+        7,
+    );
+    let mut packet = connect_packet(V5, "slow", true);
+    packet.properties.receive_maximum = Some(1);
+    connect(&mut b, 1, packet);
+    subscribe(&mut b, 1, "t", QoS::AtLeastOnce);
+    connect(&mut b, 2, connect_packet(V5, "fast", true));
+    for id in 1..=3u16 {
+        publish(&mut b, 2, "t", "x", QoS::AtLeastOnce, false, Some(id));
+    }
+    let out = b.connection_lost(ConnId(1), DisconnectReason::ConnectionLost, 0);
+    let released: Vec<_> = sent(&out, 2)
+        .into_iter()
+        .filter_map(|p| match p {
+            Packet::PubAck(a) => Some(a.packet_id),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(released, [3]);
+}
