@@ -1,5 +1,5 @@
 //! AWS IoT Core policies: documents as CreatePolicy and CreatePolicyVersion accept them, parsed
-//! into typed statements for the evaluator to use.
+//! into typed statements, and evaluated against requests.
 //!
 //! - [`document`]: [`PolicyDocument::parse`] checks a document the way the control plane does
 //!   (JSON; `Version` `2012-10-17` or `2008-10-17`; `Statement` as an object or an array;
@@ -7,13 +7,32 @@
 //!   `Resource`/`NotResource`, each a string or an array of strings; an optional `Condition`;
 //!   at most 2048 characters besides whitespace) and returns the typed document, or a
 //!   [`PolicyError`] that the registry sends as `MalformedPolicyException`.
-//!
-//! Evaluation (matching actions and resources, policy variables, conditions) builds on these
-//! types; it is not done here.
+//! - [`eval`]: [`evaluate`] / [`CompiledPolicies`] decide a [`Request`] (action and resource
+//!   ARN, see [`resource_arn`]) for a caller ([`AuthContext`]): explicit deny, allow or implicit
+//!   deny, with `NotAction`/`NotResource`, `*`/`?` wildcards, policy variables and the IAM
+//!   condition operators.
+//! - [`context`]: the caller and the request, as plain data.
+//! - `variables`, `matching`, `conditions`: `${...}` substitution, wildcard matching and
+//!   condition operators, used by [`eval`].
 
+mod conditions;
+pub mod context;
 pub mod document;
+pub mod eval;
+mod matching;
+#[cfg(test)]
+mod tests;
+mod variables;
 
+pub use context::{
+    AlternativeNames, AuthContext, CertificateContext, DistinguishedName, Principal, Request,
+    RequestKey, ThingContext,
+};
 pub use document::{
     ActionMatch, Condition, ConditionOperator, Effect, PolicyDocument, PolicyError,
     PolicyLanguageVersion, ResourceMatch, SetQualifier, Statement, MAX_POLICY_DOCUMENT_CHARS,
+};
+pub use eval::{
+    evaluate, partition, resource_arn, shadow_arn, CompiledPolicies, Decision, IotAction, Outcome,
+    ResourceKind, StatementRef,
 };
