@@ -11,6 +11,7 @@
 
 use crate::service::error::ServiceError;
 use crate::service::groups::ListThingGroupsQuery;
+use crate::service::rules::ListTopicRulesQuery;
 use crate::service::things::ListThingsQuery;
 use crate::service::RegistryService;
 use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
@@ -21,6 +22,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
 use thingcore::registry::paging::page_size;
 use thingcore::registry::RegistryError;
+use thingcore::rules::RuleError;
 
 /// Handles one request.
 pub async fn handle(
@@ -34,6 +36,12 @@ pub async fn handle(
     match dispatch(service, &call).await {
         Routed::Done(Ok(body)) => json_response(200, &body, None),
         Routed::Done(Err(error)) => error_response(error.into_registry_error()),
+        Routed::Rule(Ok(body)) => json_response(200, &body, None),
+        Routed::Rule(Err(error)) => json_response(
+            error.http_status(),
+            &error.to_body(),
+            Some(error.aws_error_type()),
+        ),
         Routed::NoRoute => json_response(
             404,
             &json!({ "message": format!("No operation matches {} {}", call.method, call.path) }),
@@ -143,6 +151,8 @@ impl<'a> Call<'a> {
 
 enum Routed {
     Done(Result<Value, ServiceError>),
+    /// A topic-rule operation: its exceptions are its own (`SqlParseException`, ...).
+    Rule(Result<Value, RuleError>),
     NoRoute,
     WrongMethod,
 }
@@ -150,6 +160,12 @@ enum Routed {
 macro_rules! run {
     ($e:expr) => {
         Routed::Done(async { $e }.await)
+    };
+}
+
+macro_rules! rule {
+    ($e:expr) => {
+        Routed::Rule(async { $e }.await)
     };
 }
 
@@ -353,6 +369,26 @@ async fn dispatch(s: &RegistryService, c: &Call<'_>) -> Routed {
         ),
         // Endpoint.
         ("GET", ["endpoint"]) => run!(s.describe_endpoint(c.query("endpointType"))),
+        // Topic rules.
+        ("GET", ["rules"]) => rule!({
+            let query = ListTopicRulesQuery {
+                topic: c.query("topic").map(str::to_string),
+                max_results: c.query("maxResults").map(str::to_string),
+                next_token: c.query("nextToken").map(str::to_string),
+                rule_disabled: c.flag("ruleDisabled")?,
+            };
+            s.list_topic_rules(query).await
+        }),
+        ("POST", ["rules", name]) => rule!(s.create_topic_rule(name, c.body()?).await),
+        ("GET", ["rules", name]) => rule!(s.get_topic_rule(name).await),
+        ("PATCH", ["rules", name]) => rule!(s.replace_topic_rule(name, c.body()?).await),
+        ("DELETE", ["rules", name]) => rule!(s.delete_topic_rule(name).await),
+        ("POST", ["rules", name, "enable"]) => {
+            rule!(s.set_topic_rule_disabled(name, false).await)
+        }
+        ("POST", ["rules", name, "disable"]) => {
+            rule!(s.set_topic_rule_disabled(name, true).await)
+        }
         (_, path) if is_known_path(path) => Routed::WrongMethod,
         _ => Routed::NoRoute,
     }
@@ -388,6 +424,9 @@ fn is_known_path(path: &[&str]) -> bool {
             | ["attached-policies", _]
             | ["policy-targets", _]
             | ["endpoint"]
+            | ["rules"]
+            | ["rules", _]
+            | ["rules", _, "enable" | "disable"]
     )
 }
 

@@ -8,6 +8,7 @@
 //! - [`http`]: the HTTP front: health, MQTT over WebSocket, the data-plane publish routes.
 //! - [`mqtt`]: the MQTT listeners around the core broker: hub, connections, persistence.
 //! - [`load`]: `thingcore-load`, the bounded load generator used by the broker benchmark.
+//! - [`rules`]: the rules-evaluator function's engine on every routed message, in process.
 //! - [`shadows`]: the shadow-updater function on the MQTT shadow topics, in process.
 //! - [`serve`]: binds the listeners, runs until Ctrl-C or SIGTERM, then drains and flushes.
 //!
@@ -18,6 +19,7 @@ pub mod cli;
 pub mod http;
 pub mod load;
 pub mod mqtt;
+pub mod rules;
 pub mod serve;
 pub mod shadows;
 pub mod stores;

@@ -5,7 +5,7 @@ use crate::cli::ServeOptions;
 use crate::mqtt::persist::{self, Persister};
 use crate::mqtt::transport::Transport;
 use crate::mqtt::{connection, Hub, HubHandle};
-use crate::{http, shadows, stores};
+use crate::{http, rules, shadows, stores};
 use anyhow::Context;
 use registry_api::{RegistryConfig, RegistryService};
 use shadow_updater::ShadowService;
@@ -72,6 +72,13 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
         handle.clone(),
         hub.observe(shadows::SHADOW_TOPICS),
     );
+    let observed = rules::RULE_TOPICS
+        .iter()
+        .map(|filter| hub.observe(filter))
+        .collect();
+    let rule_count = rules::start(opened.store.clone(), handle.clone(), observed)
+        .await
+        .context("loading topic rules")?;
     let hub_task = tokio::spawn(hub.run(stopped(stop_rx.clone())));
     let mqtt_task = tokio::spawn(accept_mqtt(
         mqtt_listener,
@@ -83,6 +90,7 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
     // The banner goes to stdout, one fact per line, so scripts and tests can read it.
     println!("thingcore: store {}", opened.description);
     println!("thingcore: restored {sessions} sessions and {retained} retained messages");
+    println!("thingcore: rules {rule_count} enabled");
     println!("thingcore: auth open (local default: unauthenticated clients are accepted)");
     println!("thingcore: mqtt listening on mqtt://{mqtt_addr}");
     println!("thingcore: websocket listening on ws://{http_addr}/mqtt");

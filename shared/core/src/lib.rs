@@ -16,6 +16,7 @@ pub mod error;
 pub mod mqtt;
 pub mod policy;
 pub mod registry;
+pub mod rules;
 pub mod shadow;
 pub mod sql;
 pub mod store;

@@ -31,6 +31,7 @@ pub mod policies;
 pub mod policy_targets;
 pub mod principals;
 pub(crate) mod repo;
+pub mod rules;
 pub mod thing_types;
 pub mod things;
 

@@ -1,0 +1,90 @@
+//! The rules engine in process: every message the hub routes, `$aws/...` ones included, is
+//! offered to the rules-evaluator function's engine; the work it returns runs on its own tasks
+//! so no action ever blocks the broker. Republish goes back through the hub. Rules written
+//! through the registry API take effect within a second (the engine checks the rules'
+//! generation item and reloads only when it moved).
+
+use crate::mqtt::HubHandle;
+use rules_evaluator::{execute, ActionError, ActionSinks, Publisher, RuleMessage, RulesEngine};
+use std::sync::Arc;
+use std::time::Duration;
+use thingcore::broker::Message;
+use thingcore::store::Store;
+use thingcore::{Clock, SystemClock};
+use tokio::sync::mpsc;
+
+/// The topic filters the engine observes: `#` does not match `$` topics, so `$aws/#` too
+/// (shadow messages, lifecycle events, Basic Ingest).
+pub const RULE_TOPICS: [&str; 2] = ["#", "$aws/#"];
+/// How often the engine checks whether rules changed.
+const REFRESH_EVERY: Duration = Duration::from_secs(1);
+
+/// Publishes republish actions' messages through the hub.
+struct HubPublisher(HubHandle);
+
+#[async_trait::async_trait]
+impl Publisher for HubPublisher {
+    async fn publish(&self, message: Message) -> Result<(), ActionError> {
+        if self.0.publish(message).await {
+            Ok(())
+        } else {
+            Err(ActionError::failed("the broker is shutting down"))
+        }
+    }
+}
+
+/// Loads the rules and starts the engine's tasks.
+///
+/// # Errors
+/// A Store that cannot be read at start.
+pub async fn start(
+    store: Arc<dyn Store>,
+    hub: HubHandle,
+    observed: Vec<mpsc::UnboundedReceiver<Arc<Message>>>,
+) -> anyhow::Result<usize> {
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let engine = Arc::new(RulesEngine::new(store).with_clock(clock.clone()));
+    let report = engine.reload().await?;
+    let sinks = Arc::new(ActionSinks::with_republish(
+        Arc::new(HubPublisher(hub)),
+        clock,
+    ));
+
+    let refresher = engine.clone();
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(REFRESH_EVERY);
+        loop {
+            every.tick().await;
+            if let Err(error) = refresher.refresh().await {
+                tracing::warn!(%error, "reloading topic rules failed");
+            }
+        }
+    });
+
+    let (tx, mut rx) = mpsc::unbounded_channel::<Arc<Message>>();
+    for mut observed in observed {
+        let tx = tx.clone();
+        tokio::spawn(async move {
+            while let Some(message) = observed.recv().await {
+                if tx.send(message).is_err() {
+                    return;
+                }
+            }
+        });
+    }
+    drop(tx);
+    tokio::spawn(async move {
+        while let Some(message) = rx.recv().await {
+            if engine.rule_count() == 0 {
+                continue;
+            }
+            for work in engine.evaluate(&RuleMessage::from_broker(&message, None)) {
+                let sinks = sinks.clone();
+                tokio::spawn(async move {
+                    execute(work, sinks.as_ref()).await;
+                });
+            }
+        }
+    });
+    Ok(report.enabled)
+}
