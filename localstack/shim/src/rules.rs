@@ -6,6 +6,7 @@
 
 use crate::mqtt::HubHandle;
 use rules_evaluator::{execute, ActionError, ActionSinks, Publisher, RuleMessage, RulesEngine};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use thingcore::broker::Message;
@@ -33,7 +34,8 @@ impl Publisher for HubPublisher {
     }
 }
 
-/// Loads the rules and starts the engine's tasks.
+/// Loads the rules and starts the engine's tasks. `active` is kept true while any rule is
+/// enabled: the hub's gate for sending messages here at all.
 ///
 /// # Errors
 /// A Store that cannot be read at start.
@@ -41,10 +43,12 @@ pub async fn start(
     store: Arc<dyn Store>,
     hub: HubHandle,
     observed: Vec<mpsc::UnboundedReceiver<Arc<Message>>>,
+    active: Arc<AtomicBool>,
 ) -> anyhow::Result<usize> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let engine = Arc::new(RulesEngine::new(store).with_clock(clock.clone()));
     let report = engine.reload().await?;
+    active.store(engine.rule_count() > 0, Ordering::Relaxed);
     let sinks = Arc::new(ActionSinks::with_republish(
         Arc::new(HubPublisher(hub)),
         clock,
@@ -58,6 +62,7 @@ pub async fn start(
             if let Err(error) = refresher.refresh().await {
                 tracing::warn!(%error, "reloading topic rules failed");
             }
+            active.store(refresher.rule_count() > 0, Ordering::Relaxed);
         }
     });
 

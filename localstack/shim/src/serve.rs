@@ -72,11 +72,12 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
         handle.clone(),
         hub.observe(shadows::SHADOW_TOPICS),
     );
+    let rules_active = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let observed = rules::RULE_TOPICS
         .iter()
-        .map(|filter| hub.observe(filter))
+        .map(|filter| hub.observe_when(filter, Some(rules_active.clone())))
         .collect();
-    let rule_count = rules::start(opened.store.clone(), handle.clone(), observed)
+    let rule_count = rules::start(opened.store.clone(), handle.clone(), observed, rules_active)
         .await
         .context("loading topic rules")?;
     let hub_task = tokio::spawn(hub.run(stopped(stop_rx.clone())));

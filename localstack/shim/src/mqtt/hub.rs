@@ -4,7 +4,7 @@
 
 use super::persist::{PersistOp, Persister};
 use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use thingcore::broker::{Broker, ConnId, ConnectionInfo, DisconnectReason, Message, Output};
@@ -178,7 +178,14 @@ pub struct Hub {
     dirty_retained: HashSet<String>,
     persister: Persister,
     clock: Arc<dyn Clock>,
-    observers: Vec<(String, mpsc::UnboundedSender<Arc<Message>>)>,
+    observers: Vec<Observer>,
+}
+
+/// A service that sees the messages routed to `filter` while its gate is open.
+struct Observer {
+    filter: String,
+    gate: Option<Arc<AtomicBool>>,
+    tx: mpsc::UnboundedSender<Arc<Message>>,
 }
 
 /// How often coalesced changes are handed to the persister.
@@ -209,8 +216,22 @@ impl Hub {
     /// Every message routed to a topic matching `filter` (a valid topic filter) is also sent
     /// to the returned channel: how in-process services (shadows, rules) see MQTT traffic.
     pub fn observe(&mut self, filter: &str) -> mpsc::UnboundedReceiver<Arc<Message>> {
+        self.observe_when(filter, None)
+    }
+
+    /// As [`Hub::observe`], but messages are sent only while `gate` is true: a service with
+    /// nothing to do (a rules engine without rules) costs the broker nothing.
+    pub fn observe_when(
+        &mut self,
+        filter: &str,
+        gate: Option<Arc<AtomicBool>>,
+    ) -> mpsc::UnboundedReceiver<Arc<Message>> {
         let (tx, rx) = mpsc::unbounded_channel();
-        self.observers.push((filter.to_string(), tx));
+        self.observers.push(Observer {
+            filter: filter.to_string(),
+            gate,
+            tx,
+        });
         rx
     }
 
@@ -323,9 +344,13 @@ impl Hub {
                     self.dirty_retained.insert(topic);
                 }
                 Output::Routed(message) => {
-                    for (filter, tx) in &self.observers {
-                        if thingcore::topic::matches(filter, &message.topic) {
-                            let _ = tx.send(message.clone());
+                    for observer in &self.observers {
+                        let open = observer
+                            .gate
+                            .as_ref()
+                            .is_none_or(|gate| gate.load(Ordering::Relaxed));
+                        if open && thingcore::topic::matches(&observer.filter, &message.topic) {
+                            let _ = observer.tx.send(message.clone());
                         }
                     }
                 }
