@@ -343,7 +343,9 @@ fn parse_conditions(block: &Map<String, Value>) -> Result<Vec<Condition>, Policy
         };
         for (key, values) in keys {
             let values = match values {
-                Value::Array(items) if items.is_empty() => {
+                // An empty set is meaningful with a set qualifier: AWS's own "only default
+                // features" connect example uses `ForAllValues:StringEquals` with `[]`.
+                Value::Array(items) if items.is_empty() && operator.qualifier.is_none() => {
                     return malformed(format!("Condition key {key} has no values"))
                 }
                 Value::Array(items) => items
@@ -417,6 +419,14 @@ mod tests {
         );
         let no_version = parse(r#"{"Statement":{"Effect":"Allow","Action":"*","Resource":"*"}}"#);
         assert!(no_version.is_ok());
+    }
+
+    #[test]
+    fn empty_value_sets_need_a_set_qualifier() {
+        let with_qualifier = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iot:Connect","Resource":"*","Condition":{"ForAllValues:StringEquals":{"iot:ConnectAttributes":[]}}}]}"#;
+        assert!(PolicyDocument::parse(with_qualifier).is_ok());
+        let without = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iot:Connect","Resource":"*","Condition":{"StringEquals":{"iot:ClientId":[]}}}]}"#;
+        assert!(PolicyDocument::parse(without).is_err());
     }
 
     #[test]
