@@ -122,26 +122,13 @@ fn body_bytes(request: &ApiGatewayV2httpRequest) -> Result<Vec<u8>, ShadowError>
     }
 }
 
-/// Decodes `%XX` escapes of a path segment.
+/// Decodes `%XX` escapes of a path segment (what is left undecodable stays as it is and then
+/// fails the name check).
 fn percent_decode(segment: &str) -> Result<String, ShadowError> {
-    let bytes = segment.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = bytes
-                .get(i + 1..i + 3)
-                .and_then(|h| std::str::from_utf8(h).ok())
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-                .ok_or_else(|| ShadowError::new(400, "Invalid percent-encoding in the path"))?;
-            out.push(hex);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).map_err(|_| ShadowError::new(400, "The path is not UTF-8"))
+    percent_encoding::percent_decode_str(segment)
+        .decode_utf8()
+        .map(|text| text.into_owned())
+        .map_err(|_| ShadowError::new(400, "The path is not UTF-8"))
 }
 
 fn json_response(
