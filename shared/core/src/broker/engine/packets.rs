@@ -386,16 +386,7 @@ impl Broker {
         for (filter, subscription) in retained_for {
             self.send_retained(&client_id, &filter, &subscription, now, out);
         }
-        if !granted.is_empty() {
-            if self
-                .sessions
-                .get(&client_id)
-                .is_some_and(|e| e.session.expiry_interval > 0)
-            {
-                out.push(Output::SessionChanged(client_id.clone()));
-            }
-            self.subscription_event(conn, true, &granted, now, out);
-        }
+        self.subscriptions_changed(conn, &client_id, true, &granted, now, out);
     }
 
     fn on_unsubscribe(
@@ -432,16 +423,31 @@ impl Broker {
                 properties: AckProperties::default(),
             }),
         ));
-        if !removed.is_empty() {
-            if self
-                .sessions
-                .get(&client_id)
-                .is_some_and(|e| e.session.expiry_interval > 0)
-            {
-                out.push(Output::SessionChanged(client_id.clone()));
-            }
-            self.subscription_event(conn, false, &removed, now, out);
+        self.subscriptions_changed(conn, &client_id, false, &removed, now, out);
+    }
+
+    /// After a SUBSCRIBE or UNSUBSCRIBE changed `topics`: persist the session when it outlives
+    /// its connection, and publish the lifecycle event.
+    fn subscriptions_changed(
+        &mut self,
+        conn: ConnId,
+        client_id: &str,
+        subscribed: bool,
+        topics: &[String],
+        now: u64,
+        out: &mut Vec<Output>,
+    ) {
+        if topics.is_empty() {
+            return;
         }
+        if self
+            .sessions
+            .get(client_id)
+            .is_some_and(|e| e.session.expiry_interval > 0)
+        {
+            out.push(Output::SessionChanged(client_id.to_string()));
+        }
+        self.subscription_event(conn, subscribed, topics, now, out);
     }
 
     fn subscription_event(
