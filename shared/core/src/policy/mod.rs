@@ -11,10 +11,13 @@
 //!   ARN, see [`resource_arn`]) for a caller ([`AuthContext`]): explicit deny, allow or implicit
 //!   deny, with `NotAction`/`NotResource`, `*`/`?` wildcards, policy variables and the IAM
 //!   condition operators.
+//! - [`authorization`]: [`Authorization`], a caller's compiled policies with its context, which
+//!   every door (CONNECT, PUBLISH, SUBSCRIBE, delivery, the HTTP APIs) asks.
 //! - [`context`]: the caller and the request, as plain data.
 //! - `variables`, `matching`, `conditions`: `${...}` substitution, wildcard matching and
 //!   condition operators, used by [`eval`].
 
+pub mod authorization;
 mod conditions;
 pub mod context;
 pub mod document;
@@ -24,6 +27,7 @@ mod matching;
 mod tests;
 mod variables;
 
+pub use authorization::Authorization;
 pub use context::{
     AlternativeNames, AuthContext, CertificateContext, DistinguishedName, Principal, Request,
     RequestKey, ThingContext,
