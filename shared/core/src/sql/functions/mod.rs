@@ -172,9 +172,10 @@ pub(crate) static EXTERNAL: &[ExternalSpec] = &[
         arities: &[4, 6],
         since_2016: true,
     },
+    // get_registry_data('DescribeThing' | 'ListThingGroupsForThing', thingName, roleArn).
     ExternalSpec {
         name: "get_registry_data",
-        arities: &[2],
+        arities: &[3],
         since_2016: true,
     },
     ExternalSpec {
@@ -193,6 +194,10 @@ pub(crate) static EXTERNAL: &[ExternalSpec] = &[
         since_2016: false,
     },
 ];
+
+/// The registry APIs `get_registry_data(api, thingName, roleArn)` may call; `api` must be one
+/// of these string literals.
+pub(crate) static REGISTRY_DATA_APIS: &[&str] = &["DescribeThing", "ListThingGroupsForThing"];
 
 /// The built-in function called `name`, in any case (AWS's examples write `Round`, `Ltrim`).
 pub(crate) fn builtin(name: &str) -> Option<&'static Spec> {

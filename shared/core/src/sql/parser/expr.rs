@@ -393,6 +393,21 @@ impl Parser<'_> {
                     format!("{}() takes {:?} arguments, not {n}", ext.name, ext.arities),
                 ));
             }
+            if ext.name == "get_registry_data" {
+                let api_ok = matches!(
+                    args.first(),
+                    Some(Expr::Lit(Literal::Str(api))) if functions::REGISTRY_DATA_APIS.contains(&api.as_str())
+                );
+                if !api_ok {
+                    return Err(self.err(
+                        t,
+                        format!(
+                            "get_registry_data() takes the API name as a string literal: one of {:?}",
+                            functions::REGISTRY_DATA_APIS
+                        ),
+                    ));
+                }
+            }
             return Ok(Expr::External {
                 name: ext.name,
                 args,

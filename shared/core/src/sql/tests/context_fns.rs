@@ -261,3 +261,37 @@ fn external_functions_go_through_the_port() {
         Some("decode")
     );
 }
+
+#[test]
+fn registry_and_shadow_functions_take_aws_arities() {
+    // "Functions", get_thing_shadow: the classic form (thing, role) and the named one
+    // (thing, shadow, role); get_registry_data(api, thing, role) with the two documented APIs.
+    let accepted = [
+        r#"SELECT * from 'topic/subtopic' WHERE get_thing_shadow("MyThing","arn:aws:iam::123456789012:role/AllowsThingShadowAccess").state.reported.alarm = 'ON'"#,
+        r#"SELECT * from 'topic/subtopic' WHERE get_thing_shadow("MyThing","MyThingShadow","arn:aws:iam::123456789012:role/AllowsThingShadowAccess").state.reported.alarm = 'ON'"#,
+        "SELECT get_registry_data('DescribeThing', topic(2), 'arn:aws:iam::1:role/r').attributes.location AS location FROM 'a/+'",
+        "SELECT get_registry_data('ListThingGroupsForThing', clientid(), 'arn:aws:iam::1:role/r').thingGroups AS groups FROM 'a/+'",
+    ];
+    for sql in accepted {
+        if let Err(e) = parse(sql) {
+            panic!("{sql}: {e}");
+        }
+    }
+    let statement = parse(
+        "SELECT get_registry_data('DescribeThing', topic(2), 'arn:aws:iam::1:role/r') AS thing FROM 'a/+'",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let recorder = Recorder::default();
+    let _ = evaluate(&statement, b"{}", &EvalContext::new("a/dev-1"), &recorder);
+    assert_eq!(
+        recorder.calls.borrow().as_slice(),
+        &[(
+            "get_registry_data".to_owned(),
+            vec![
+                json!("DescribeThing"),
+                json!("dev-1"),
+                json!("arn:aws:iam::1:role/r")
+            ]
+        )]
+    );
+}

@@ -35,6 +35,30 @@ fn parse_errors_point_at_the_offending_token() {
             "get_dynamodb()",
         ),
         (
+            "SELECT get_registry_data('DescribeThing', 't') FROM 'x'",
+            1,
+            8,
+            "get_registry_data() takes [3] arguments, not 2",
+        ),
+        (
+            "SELECT get_registry_data('DescribeThings', 't', 'arn:aws:iam::1:role/r') FROM 'x'",
+            1,
+            8,
+            "one of [\"DescribeThing\", \"ListThingGroupsForThing\"]",
+        ),
+        (
+            "SELECT get_registry_data(api, 't', 'arn:aws:iam::1:role/r') FROM 'x'",
+            1,
+            8,
+            "string literal",
+        ),
+        (
+            "SELECT get_thing_shadow('t') FROM 'x'",
+            1,
+            8,
+            "get_thing_shadow() takes [2, 3] arguments, not 1",
+        ),
+        (
             "SELECT 'a' \u{e9}\u{e9} FROM 'x'",
             1,
             12,
