@@ -13,6 +13,7 @@
 pub mod broker;
 pub mod clock;
 pub mod error;
+pub mod gateway;
 pub mod mqtt;
 pub mod policy;
 pub mod registry;

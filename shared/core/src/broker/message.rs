@@ -108,7 +108,7 @@ impl Message {
     }
 }
 
-mod b64 {
+pub(crate) mod b64 {
     use base64::engine::general_purpose::STANDARD;
     use base64::Engine;
     use bytes::Bytes;
