@@ -94,6 +94,7 @@ async fn mqtt_websocket(
             let info = ConnectionInfo {
                 ip_address: Some(peer.ip().to_string()),
                 principal: None,
+                ..ConnectionInfo::default()
             };
             connection::serve(WsTransport::new(socket), info, state.hub, max_packet).await;
         })

@@ -154,7 +154,7 @@ async fn accept_mqtt(
             accepted = listener.accept() => match accepted {
                 Ok((stream, peer)) => {
                     let _ = stream.set_nodelay(true);
-                    let info = ConnectionInfo { ip_address: Some(peer.ip().to_string()), principal: None };
+                    let info = ConnectionInfo { ip_address: Some(peer.ip().to_string()), ..ConnectionInfo::default() };
                     tokio::spawn(serve_stream(stream, info, hub.clone(), max_packet));
                 }
                 Err(error) => {

@@ -1,5 +1,6 @@
 //! CONNECT: client id, will, session (clean start, takeover, resumption), CONNACK.
 
+use super::authz::{allows_connect, bind_client_id};
 use super::{
     disconnect_packet, event_context, Broker, ConnId, Connection, ConnectionInfo, Output,
     SessionEntry,
@@ -57,6 +58,23 @@ impl Broker {
             connect.client_id.clone()
         };
 
+        // Policies: iot:Connect on the client id, iot:Publish on the will topic. Checked before
+        // a takeover, so a refused client cannot knock an authorized one off.
+        let authorization = bind_client_id(info.authorization, &client_id);
+        if !allows_connect(authorization.as_deref(), &client_id, &connect) {
+            let code = if version.is_v5() {
+                reason::NOT_AUTHORIZED
+            } else {
+                mqtt::connack_v3::NOT_AUTHORIZED
+            };
+            out.push(Output::Send(
+                conn,
+                connack(false, code, ConnAckProperties::default()),
+            ));
+            out.push(Output::Close(conn));
+            return out;
+        }
+
         // Takeover: the old connection is told and closed; its will follows the usual rules.
         let existing = self.sessions.get(&client_id).and_then(|e| e.connection);
         if let Some(old) = existing {
@@ -109,8 +127,10 @@ impl Broker {
                 session: Session::new(client_id.clone(), expiry),
                 connection: None,
                 expires_at: None,
+                authorization: None,
             });
         entry.session.expiry_interval = expiry;
+        entry.authorization = authorization;
         entry.connection = Some(conn);
         entry.expires_at = None;
 

@@ -5,6 +5,7 @@
 //! ([`Broker::publish`]), and the passing of time ([`Broker::tick`]). Each returns
 //! [`Output`]s in the order they must happen.
 
+mod authz;
 mod connect;
 mod packets;
 mod routing;
@@ -14,6 +15,7 @@ use super::events::{self, DisconnectReason, EventContext};
 use super::message::Message;
 use super::session::{Session, Subscription};
 use crate::mqtt::{self, Disconnect, DisconnectProperties, Packet, ProtocolVersion, Will};
+use crate::policy::Authorization;
 use crate::topic::SubscriptionTrie;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -23,12 +25,15 @@ use std::sync::Arc;
 pub struct ConnId(pub u64);
 
 /// What the host learns about a connection before its CONNECT.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ConnectionInfo {
     /// The peer's IP address.
     pub ip_address: Option<String>,
     /// The authenticated principal, when the transport authenticated one.
     pub principal: Option<String>,
+    /// What the connection may do (its policies and context); `None`: an open listener,
+    /// everything is allowed. See the `authz` module for where it is checked.
+    pub authorization: Option<Arc<Authorization>>,
 }
 
 /// What the host must do, in order.
@@ -96,6 +101,9 @@ pub(super) struct SessionEntry {
     connection: Option<ConnId>,
     /// Epoch ms at which an offline session ends.
     expires_at: Option<u64>,
+    /// The rights of the client's last connection (None: open); deliveries are checked
+    /// against them, also while the session is offline.
+    authorization: Option<Arc<Authorization>>,
 }
 
 #[derive(Debug)]
@@ -186,6 +194,7 @@ impl Broker {
                 session,
                 connection: None,
                 expires_at,
+                authorization: None,
             },
         );
     }

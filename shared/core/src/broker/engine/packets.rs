@@ -1,6 +1,7 @@
 //! Every packet after CONNECT: PUBLISH and its acknowledgements, SUBSCRIBE, UNSUBSCRIBE,
 //! PINGREQ, DISCONNECT.
 
+use super::authz::{allows, allows_publish};
 use super::{Broker, ConnId, Output};
 use crate::broker::events::{self, DisconnectReason};
 use crate::broker::message::Message;
@@ -8,6 +9,7 @@ use crate::broker::session::{PubRecOutcome, Subscription};
 use crate::mqtt::{
     reason, AckProperties, Packet, PubAck, Publish, QoS, SubAck, Subscribe, UnsubAck, Unsubscribe,
 };
+use crate::policy::IotAction;
 use crate::topic::{validate_topic_filter, validate_topic_name, SharedFilter};
 use std::sync::Arc;
 
@@ -92,7 +94,7 @@ impl Broker {
         out
     }
 
-    fn client_of(&self, conn: ConnId) -> Option<String> {
+    pub(super) fn client_of(&self, conn: ConnId) -> Option<String> {
         self.connections.get(&conn).map(|c| c.client_id.clone())
     }
 
@@ -233,6 +235,11 @@ impl Broker {
         }
         let client_id = connection.client_id.clone();
         let packet_id = publish.packet_id.unwrap_or(0);
+        let authorization = self.authorization_of(&client_id);
+        if !allows_publish(authorization.as_deref(), &publish.topic, publish.retain) {
+            self.refuse_publish(conn, publish.qos, packet_id, now, out);
+            return;
+        }
         if publish.qos == QoS::ExactlyOnce {
             let receive_maximum = usize::from(self.config.receive_maximum);
             let Some(entry) = self.sessions.get_mut(&client_id) else {
@@ -314,6 +321,7 @@ impl Broker {
         let v5 = connection.version.is_v5();
         let client_id = connection.client_id.clone();
         let identifier = subscribe.properties.subscription_identifier;
+        let authorization = self.authorization_of(&client_id);
         let mut reason_codes = Vec::with_capacity(subscribe.filters.len());
         let mut retained_for = Vec::new();
         let mut granted = Vec::new();
@@ -341,6 +349,14 @@ impl Broker {
                     out,
                 );
                 return;
+            }
+            if !allows(
+                authorization.as_deref(),
+                IotAction::Subscribe,
+                &request.filter,
+            ) {
+                reason_codes.push(failure(reason::NOT_AUTHORIZED));
+                continue;
             }
             let count = self
                 .sessions

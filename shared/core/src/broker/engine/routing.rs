@@ -1,10 +1,12 @@
 //! Routing: which sessions a message goes to, with what QoS, flags and subscription
 //! identifiers; shared subscriptions; retained messages at subscribe time.
 
+use super::authz::allows;
 use super::{Broker, Output, SubscriberKey, SubscriptionEntry};
 use crate::broker::message::Message;
 use crate::broker::session::{Delivery, Offer, Subscription};
 use crate::mqtt::{encoded_len, Packet, QoS};
+use crate::policy::IotAction;
 use crate::topic::{matches, SharedFilter};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -143,6 +145,13 @@ impl Broker {
         let Some(entry) = self.sessions.get_mut(client_id) else {
             return;
         };
+        if !allows(
+            entry.authorization.as_deref(),
+            IotAction::Receive,
+            &delivery.message.topic,
+        ) {
+            return;
+        }
         let connection = entry
             .connection
             .and_then(|c| self.connections.get(&c).map(|x| (c, x)));

@@ -778,3 +778,5 @@ fn held_acks_are_released_when_the_subscriber_leaves() {
         .collect();
     assert_eq!(released, [3]);
 }
+
+mod authz;
