@@ -87,3 +87,33 @@ start_moto() {
   export THINGCORE_REQUIRE_DYNAMODB=1
   echo "moto server on $THINGCORE_TEST_DYNAMODB_ENDPOINT (log: .test-logs/moto.log)"
 }
+
+# Installs cargo-lambda and zig (its cross linker) from PyPI into ./.venv, as
+# infra/requirements.txt pins them, unless already installed as written.
+ensure_lambda_tools() {
+  local stamp="$venv/.lambda-requirements.sha256"
+  local want
+  want=$(sha256sum "$root/infra/requirements.txt" | cut -d' ' -f1)
+  if [ -x "$venv/bin/cargo-lambda" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then
+    return 0
+  fi
+  say "installing cargo-lambda and zig into .venv"
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$root/infra/requirements.txt"
+  echo "$want" > "$stamp"
+}
+
+# The crates in functions/ that are Lambda functions (have a src/main.rs), one name a line.
+lambda_packages() {
+  local dir
+  for dir in "$root"/functions/*/; do
+    [ -f "$dir/src/main.rs" ] && [ -f "$dir/Cargo.toml" ] || continue
+    sed -n 's/^name *= *"\(.*\)"/\1/p' "$dir/Cargo.toml" | head -n 1
+  done
+}
+
+# Node.js and npm for the CDK app in infra/ (the machine image has Node 20; Debian's packages
+# otherwise).
+ensure_node() {
+  command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 && return 0
+  ensure_debian_packages nodejs npm
+}
