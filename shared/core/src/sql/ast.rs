@@ -73,6 +73,8 @@ pub struct Statement {
     /// Whether anything reads the parsed payload (a name or `*`); if not, the payload is
     /// never parsed.
     pub(crate) needs_payload: bool,
+    /// Which parts of the payload an evaluation parses (worked out from the above).
+    pub(crate) access: super::access::PayloadAccess,
 }
 
 impl Statement {

@@ -7,11 +7,12 @@
 use std::borrow::Cow;
 use std::cell::Cell;
 
+use super::access::PayloadAccess;
 use super::ast::{BinOp, Call, Expr, Literal, Select, SelectItem, Statement, Step, SubQuery};
 use super::context::{EvalContext, ExternalFunctions};
 use super::error::EvalError;
 use super::functions::{self, cast::cast, math::modulo};
-use super::payload::parse_payload;
+use super::payload::{parse_payload, parse_payload_keys};
 use super::value::{decimal, element, field, num_cmp, sql_eq, Many, Member, Value};
 use super::SqlVersion;
 
@@ -119,7 +120,11 @@ pub(crate) fn evaluate_statement(
     external: &dyn ExternalFunctions,
 ) -> Result<Option<Output>, EvalError> {
     let whole_to_int = statement.version.is_2016();
-    let doc = document(payload, statement.needs_payload, statement.version);
+    let doc = match &statement.access {
+        PayloadAccess::Nothing => Value::Undefined,
+        PayloadAccess::Keys(keys) => parse_payload_keys(payload, whole_to_int, keys),
+        PayloadAccess::Whole => parse_payload(payload, whole_to_int),
+    };
     let shared = Shared::new(ctx, external, payload, statement.version);
     let vars = compute_vars(&statement.sets, &doc, &shared)?;
     let env = Env::top(&doc, &vars, &shared);

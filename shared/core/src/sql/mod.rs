@@ -24,6 +24,9 @@
 //! - `payload` and `value`: the payload becomes a [`Value`] — the JSON types plus
 //!   `Undefined` and `Binary` — that borrows the payload's bytes; non-JSON payloads stay
 //!   raw bytes ("Binary payloads").
+//! - `access`: which top-level keys of the payload a statement reads, worked out at parse
+//!   time; an evaluation builds only those members and skips the rest of the JSON (checked,
+//!   not built), so the payload's size costs little beyond one pass over its bytes.
 //! - `eval`: WHERE first (a WHERE that is not `true` builds nothing), then SELECT; type
 //!   mismatches, division by zero and missing keys are `Undefined`, never errors, and
 //!   `Undefined` members are left out of the output.
@@ -43,6 +46,7 @@
 //! - Searched `CASE WHEN cond THEN ...`, `!=` and `a[i]` are accepted beyond the documented
 //!   forms; `||` and backquoted names are refused with a hint.
 
+mod access;
 mod ast;
 mod context;
 mod error;

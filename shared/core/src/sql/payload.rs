@@ -30,6 +30,122 @@ pub(crate) fn parse_payload(bytes: &[u8], whole_to_int: bool) -> Value<'_> {
     Value::Binary(Cow::Borrowed(bytes))
 }
 
+/// As [`parse_payload`], for a statement that reads only the top-level `keys`: of a JSON
+/// object only those members are built (the others are checked to be JSON and skipped), so
+/// the result is what [`parse_payload`] gives as far as those keys are concerned.
+pub(crate) fn parse_payload_keys<'a>(
+    bytes: &'a [u8],
+    whole_to_int: bool,
+    keys: &[String],
+) -> Value<'a> {
+    let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
+    if first != Some(&b'{') {
+        return parse_payload(bytes, whole_to_int);
+    }
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let seed = KeysSeed {
+        value: Seed { whole_to_int },
+        keys,
+    };
+    match seed.deserialize(&mut de) {
+        Ok(v) if de.end().is_ok() => v,
+        _ => Value::Binary(Cow::Borrowed(bytes)),
+    }
+}
+
+/// Reads a JSON object, keeping the members under `keys` only.
+struct KeysSeed<'k> {
+    value: Seed,
+    keys: &'k [String],
+}
+
+impl<'de> DeserializeSeed<'de> for KeysSeed<'_> {
+    type Value = Value<'de>;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Value<'de>, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for KeysSeed<'_> {
+    type Value = Value<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value<'de>, A::Error> {
+        let mut members = Vec::with_capacity(self.keys.len());
+        while let Some(k) = map.next_key_seed(KeySeed)? {
+            if self.keys.iter().any(|wanted| wanted.as_str() == k.as_ref()) {
+                let v = map.next_value_seed(self.value)?;
+                members.push((k, v));
+            } else {
+                map.next_value_seed(Skip)?;
+            }
+        }
+        Ok(Value::Object(Many::Owned(members)))
+    }
+}
+
+/// Reads a JSON value and keeps nothing. Unlike `IgnoredAny` it decodes strings (without
+/// allocating unless they have escapes), so a skipped value is refused exactly where building
+/// it would be (a lone surrogate `"\ud800"`, for one).
+#[derive(Clone, Copy)]
+struct Skip;
+
+impl<'de> DeserializeSeed<'de> for Skip {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Skip {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_str<E>(self, _: &str) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while seq.next_element_seed(Skip)?.is_some() {}
+        Ok(())
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while map.next_key_seed(Skip)?.is_some() {
+            map.next_value_seed(Skip)?;
+        }
+        Ok(())
+    }
+}
+
 #[derive(Clone, Copy)]
 struct Seed {
     whole_to_int: bool,

@@ -7,6 +7,7 @@
 
 mod expr;
 
+use super::access::PayloadAccess;
 use super::ast::{BinOp, Expr, Select, SelectItem, SqlVersion, Statement, Step};
 use super::error::ParseError;
 use super::functions;
@@ -235,14 +236,17 @@ impl<'s> Parser<'s> {
             None
         };
         self.expect_eof()?;
-        Ok(Statement {
+        let mut statement = Statement {
             version: self.version,
             sets,
             select,
             from,
             where_,
             needs_payload: self.needs_payload,
-        })
+            access: PayloadAccess::Nothing,
+        };
+        statement.access = PayloadAccess::of(&statement);
+        Ok(statement)
     }
 
     fn select_list(&mut self) -> Result<Select, ParseError> {
