@@ -15,11 +15,12 @@
 //! Store read when they did not change), evaluates, and runs every action; the answer is
 //! `{"publish": [message...], "rules": [report...]}` — the messages republish actions
 //! produced, as `thingcore::broker::Message` JSON for the gateway to fan out, and per rule
-//! what succeeded and failed. Other action types have no sink here yet: they fail, and the
-//! rule's error action runs (a republish error action is among the returned messages).
+//! what succeeded and failed. SQS and SNS actions run through the AWS SDK sinks, configured by
+//! the function's environment (`AWS_ENDPOINT_URL...`); action types with no sink yet fail, and
+//! the rule's error action runs (a republish error action is among the returned messages).
 
 use crate::actions::republish::CollectingPublisher;
-use crate::actions::{execute_all, ActionSinks, RuleReport};
+use crate::actions::{execute_all, ActionSinks, RuleReport, SinkConfig};
 use crate::engine::{RuleMessage, RulesEngine};
 use base64::Engine;
 use serde::Deserialize;
@@ -130,7 +131,7 @@ impl RuleEvent {
 /// # Errors
 /// An event that is not a [`RuleEvent`], or rules that cannot be loaded at all (when a refresh
 /// fails after an earlier load, the rules loaded then are used, and the failure is logged).
-pub async fn handle(engine: &RulesEngine, event: Value) -> Result<Value, String> {
+pub async fn handle(engine: &RulesEngine, aws: &SinkConfig, event: Value) -> Result<Value, String> {
     let event: RuleEvent =
         serde_json::from_value(event).map_err(|e| format!("unknown event shape: {e}"))?;
     let message = event.into_message()?;
@@ -141,7 +142,7 @@ pub async fn handle(engine: &RulesEngine, event: Value) -> Result<Value, String>
         tracing::error!(%error, "topic rules not refreshed; using the rules loaded before");
     }
     let publisher = Arc::new(CollectingPublisher::default());
-    let sinks = ActionSinks::with_republish(publisher.clone(), engine.clock());
+    let sinks = ActionSinks::standard(publisher.clone(), engine.clock(), aws);
     let reports = execute_all(engine.evaluate(&message), &sinks).await;
     let publish = serde_json::to_value(publisher.take()).map_err(|e| e.to_string())?;
     Ok(json!({
@@ -226,7 +227,8 @@ mod tests {
     }
 
     fn run(engine: &RulesEngine, event: Value) -> Value {
-        futures::executor::block_on(handle(engine, event)).unwrap_or_else(|e| panic!("{e}"))
+        futures::executor::block_on(handle(engine, &SinkConfig::from_env(), event))
+            .unwrap_or_else(|e| panic!("{e}"))
     }
 
     #[test]
@@ -277,7 +279,12 @@ mod tests {
             json!({"topic": "a", "payload": "", "properties": {"correlationData": "%%"}}),
         ] {
             assert!(
-                futures::executor::block_on(handle(&engine, event.clone())).is_err(),
+                futures::executor::block_on(handle(
+                    &engine,
+                    &SinkConfig::from_env(),
+                    event.clone()
+                ))
+                .is_err(),
                 "{event}"
             );
         }

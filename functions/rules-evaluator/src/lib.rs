@@ -27,6 +27,8 @@ pub mod error;
 pub mod lambda;
 
 pub use actions::republish::{CollectingPublisher, Publisher, RepublishSink};
-pub use actions::{execute, execute_all, ActionSink, ActionSinks, ErrorActionOutcome, RuleReport};
+pub use actions::{
+    execute, execute_all, ActionSink, ActionSinks, ErrorActionOutcome, RuleReport, SinkConfig,
+};
 pub use engine::{LoadReport, RuleMessage, RuleWork, RulesEngine};
 pub use error::ActionError;

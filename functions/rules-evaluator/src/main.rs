@@ -1,7 +1,7 @@
 //! Lambda glue for rules-evaluator: configuration and clients once, then the handler.
 
 use lambda_runtime::{run, service_fn, Error, LambdaEvent};
-use rules_evaluator::RulesEngine;
+use rules_evaluator::{RulesEngine, SinkConfig};
 use serde_json::Value;
 use std::sync::Arc;
 use thingcore_aws::{DynamoStore, TableNames};
@@ -22,9 +22,12 @@ async fn main() -> Result<(), Error> {
         TableNames::new(prefix),
     ));
     let engine = Arc::new(RulesEngine::new(store).with_account_id(account));
+    // The sinks' own configuration: THINGCORE_DYNAMODB_ENDPOINT is the Store's, not theirs.
+    let aws = SinkConfig::from_env();
     run(service_fn(|event: LambdaEvent<Value>| {
         let engine = engine.clone();
-        async move { rules_evaluator::lambda::handle(&engine, event.payload).await }
+        let aws = aws.clone();
+        async move { rules_evaluator::lambda::handle(&engine, &aws, event.payload).await }
     }))
     .await
 }

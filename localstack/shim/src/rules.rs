@@ -1,11 +1,15 @@
 //! The rules engine in process: every message the hub routes, `$aws/...` ones included, is
 //! offered to the rules-evaluator function's engine; the work it returns runs on its own tasks
-//! so no action ever blocks the broker. Republish goes back through the hub. Rules written
+//! so no action ever blocks the broker. Republish goes back through the hub; the AWS SDK sinks
+//! (sqs, sns, ...) take their endpoints from the SDK's environment (`AWS_ENDPOINT_URL`,
+//! `AWS_ENDPOINT_URL_<SERVICE>`), loaded when the first such action runs. Rules written
 //! through the registry API take effect within a second (the engine checks the rules'
 //! generation item and reloads only when it moved).
 
 use crate::mqtt::HubHandle;
-use rules_evaluator::{execute, ActionError, ActionSinks, Publisher, RuleMessage, RulesEngine};
+use rules_evaluator::{
+    execute, ActionError, ActionSinks, Publisher, RuleMessage, RulesEngine, SinkConfig,
+};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -49,9 +53,10 @@ pub async fn start(
     let engine = Arc::new(RulesEngine::new(store).with_clock(clock.clone()));
     let report = engine.reload().await?;
     active.store(engine.rule_count() > 0, Ordering::Relaxed);
-    let sinks = Arc::new(ActionSinks::with_republish(
+    let sinks = Arc::new(ActionSinks::standard(
         Arc::new(HubPublisher(hub)),
         clock,
+        &SinkConfig::from_env(),
     ));
 
     let refresher = engine.clone();

@@ -6,10 +6,12 @@
 //! - [`tables`]: the DynamoDB tables thingcore uses, and the code that creates them (used by
 //!   `thingcore init-tables`, `thingcore serve --store dynamodb` and the LocalStack init).
 //! - [`dynamo`]: [`DynamoStore`], the Store port on DynamoDB.
+//! - [`sinks`]: the rule-action sinks (core's ActionSink port) on the AWS SDK.
 
 pub mod config;
 pub mod dynamo;
 mod error;
+pub mod sinks;
 pub mod tables;
 
 pub use dynamo::DynamoStore;

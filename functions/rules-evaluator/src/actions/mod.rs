@@ -7,9 +7,10 @@
 //! so does [`execute`]. A rule without an error action logs its failures; an error action that
 //! fails is logged too, and never chained or retried.
 //!
-//! Sinks: [`republish`] here; lambda, dynamoDB, dynamoDBv2, sqs, sns, kinesis, firehose, s3,
-//! http and cloudwatchLogs arrive later and are registered with [`ActionSinks::insert`]. Until
-//! then their actions fail with [`ActionError::NotImplemented`], so error actions fire.
+//! Sinks: [`republish`] here; sqs and sns on the AWS SDK (`thingcore_aws::sinks`), wired by
+//! [`ActionSinks::standard`]. lambda, dynamoDB, dynamoDBv2, kinesis, firehose, s3, http and
+//! cloudwatchLogs arrive later; until then their actions fail with
+//! [`ActionError::NotImplemented`], so error actions fire.
 
 pub mod republish;
 
@@ -18,17 +19,9 @@ use crate::error::ActionError;
 use async_trait::async_trait;
 use std::collections::HashMap;
 use std::sync::Arc;
+pub use thingcore::rules::sink::ActionSink;
 use thingcore::rules::{ActionFailure, ResolvedAction};
-
-/// Runs one kind of action.
-#[async_trait]
-pub trait ActionSink: Send + Sync {
-    /// Delivers `action.payload` as `action.action` (its templates rendered) says.
-    ///
-    /// # Errors
-    /// An [`ActionError`] whose text becomes the failure's `errorMessage`.
-    async fn run(&self, action: &ResolvedAction) -> Result<(), ActionError>;
-}
+pub use thingcore_aws::sinks::SinkConfig;
 
 /// The sinks of a host, by action type (`republish`, `sqs`, ...).
 #[derive(Clone, Default)]
@@ -62,6 +55,21 @@ impl ActionSinks {
             "republish",
             Arc::new(republish::RepublishSink::new(publisher, clock)),
         );
+        sinks
+    }
+
+    /// Every sink a host runs: republish through `publisher` (timed by `clock`), and the AWS
+    /// SDK sinks of `thingcore-aws` configured by `aws` (the SDK's environment:
+    /// `AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_<SERVICE>`, `AWS_REGION`, profiles).
+    pub fn standard(
+        publisher: Arc<dyn republish::Publisher>,
+        clock: Arc<dyn thingcore::Clock>,
+        aws: &SinkConfig,
+    ) -> Self {
+        let mut sinks = Self::with_republish(publisher, clock);
+        for (kind, sink) in thingcore_aws::sinks::all(aws) {
+            sinks.insert(kind, sink);
+        }
         sinks
     }
 

@@ -16,6 +16,8 @@
 //! - [`error_message`]: [`RuleErrorMessage`], the error action's payload.
 //! - [`index`]: [`RuleIndex`], rules by name and by FROM topic filter.
 //! - [`error`]: [`RuleError`], the exceptions of the topic-rule operations.
+//! - [`sink`]: the ActionSink port ([`ActionSink`], [`ActionError`]) that action adapters
+//!   implement.
 //!
 //! Choices where AWS's pages are silent:
 //!
@@ -37,6 +39,7 @@ pub mod error_message;
 pub mod index;
 pub mod name;
 pub mod payload;
+pub mod sink;
 
 pub use action::{Action, ACTION_TYPES};
 pub use compiled::{ActionFailure, CompiledRule, ResolvedAction, RuleOutcome, SQL_FAILURE_ACTION};
@@ -47,3 +50,4 @@ pub use name::{basic_ingest_rule, RuleName, BASIC_INGEST_PREFIX};
 pub use payload::{
     generation_key, rule_arn, rule_key, StoredRule, TopicRulePayload, MAX_ACTIONS, RULES_PARTITION,
 };
+pub use sink::{ActionError, ActionSink};
