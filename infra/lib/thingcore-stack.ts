@@ -40,7 +40,8 @@ const TABLE_ACCESS: Record<string, { readWrite?: string[]; read?: string[] }> = 
   'registry-api': { readWrite: ['registry'] },
   'shadow-updater': { readWrite: ['shadows'] },
   'rules-evaluator': { read: ['registry'] },
-  gateway: { readWrite: ['broker'] },
+  // The gateway runs the shadow updater and the rules engine in process on what it routes.
+  gateway: { readWrite: ['broker', 'shadows'], read: ['registry'] },
   authorizer: { read: ['registry'] },
 };
 
@@ -179,16 +180,6 @@ export class ThingcoreStack extends Stack {
       });
       stage.grantManagementApiAccess(gatewayFn);
       gatewayFn.addEnvironment('THINGCORE_WEBSOCKET_ENDPOINT', stage.callbackUrl);
-      for (const [target, variable] of [
-        ['rules-evaluator', 'THINGCORE_RULES_FUNCTION'],
-        ['shadow-updater', 'THINGCORE_SHADOW_FUNCTION'],
-      ]) {
-        const fn = this.functions[target];
-        if (fn) {
-          fn.grantInvoke(gatewayFn);
-          gatewayFn.addEnvironment(variable, fn.functionName);
-        }
-      }
       new CfnOutput(this, 'WebSocketUrl', {
         value: stage.url,
         description: 'The WebSocket gateway: wss:// URL for devices',
