@@ -7,13 +7,17 @@
 //!   `thingcore init-tables`, `thingcore serve --store dynamodb` and the LocalStack init).
 //! - [`dynamo`]: [`DynamoStore`], the Store port on DynamoDB.
 //! - [`sinks`]: the rule-action sinks (core's ActionSink port) on the AWS SDK.
+//! - [`management`]: [`ManagementApiPublisher`], the gateway's fan-out on the API Gateway
+//!   Management API (`PostToConnection`).
 
 pub mod config;
 pub mod dynamo;
 mod error;
+pub mod management;
 pub mod sinks;
 pub mod tables;
 
 pub use dynamo::DynamoStore;
 pub use error::AwsError;
+pub use management::ManagementApiPublisher;
 pub use tables::TableNames;

@@ -1,0 +1,50 @@
+//! [`GatewayError`]: why the gateway could not do what a client asked.
+
+use thingcore::gateway::ErrorCode;
+
+/// Why a gateway operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum GatewayError {
+    /// The connection id is not (or no longer) known.
+    #[error("connection {0} is not connected")]
+    UnknownConnection(String),
+    /// The connection id cannot be one.
+    #[error("invalid connection id {0:?}")]
+    InvalidConnectionId(String),
+    /// The connection has as many subscriptions as it may.
+    #[error("a connection may have at most {limit} subscriptions")]
+    SubscriptionLimit {
+        /// The limit.
+        limit: usize,
+    },
+    /// Concurrent changes to one connection kept conflicting.
+    #[error("connection {0} changed concurrently too often; retry")]
+    Contention(String),
+    /// A stored item does not decode.
+    #[error("stored item {key} is corrupt: {source}")]
+    Corrupt {
+        /// Its key.
+        key: String,
+        /// The decoding error.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// The Store failed.
+    #[error(transparent)]
+    Store(#[from] thingcore::Error),
+}
+
+impl GatewayError {
+    /// The error code of the error frame that reports it.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            GatewayError::UnknownConnection(_) | GatewayError::InvalidConnectionId(_) => {
+                ErrorCode::StaleConnection
+            }
+            GatewayError::SubscriptionLimit { .. } => ErrorCode::SubscriptionLimit,
+            GatewayError::Contention(_) | GatewayError::Corrupt { .. } | GatewayError::Store(_) => {
+                ErrorCode::InternalError
+            }
+        }
+    }
+}

@@ -1,0 +1,117 @@
+//! The HTTP API route `POST /topics/{topic}` (the AWS IoT data plane's Publish) as an API
+//! Gateway HTTP API (payload 2.0) event: the same checks as `thingcore serve`'s route
+//! (`thingcore::broker::http_publish`), then the message goes to the [`Router`].
+
+use crate::router::Router;
+use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
+use aws_lambda_events::encodings::Body;
+use base64::Engine;
+use http::{HeaderMap, HeaderValue, Method};
+use serde_json::json;
+use thingcore::broker::http_publish::{publish_request, PublishRequest};
+use thingcore::broker::BrokerConfig;
+use thingcore::mqtt::Bytes;
+use thingcore::Error;
+
+/// Handles one request: 200 `{}` once routed, or AWS's error status, `x-amzn-ErrorType` and
+/// `{"message"}`.
+pub async fn handle(
+    request: &ApiGatewayV2httpRequest,
+    config: &BrokerConfig,
+    now_millis: u64,
+    router: &dyn Router,
+) -> ApiGatewayV2httpResponse {
+    match publish(request, config, now_millis, router).await {
+        Ok(()) => response(200, json!({}).to_string(), None),
+        Err(error) => {
+            if error.http_status() >= 500 {
+                tracing::error!(%error, "publish failed");
+            }
+            response(
+                i64::from(error.http_status()),
+                json!({ "message": error.to_string() }).to_string(),
+                Some(error.aws_error_type()),
+            )
+        }
+    }
+}
+
+async fn publish(
+    request: &ApiGatewayV2httpRequest,
+    config: &BrokerConfig,
+    now_millis: u64,
+    router: &dyn Router,
+) -> Result<(), Error> {
+    if request.request_context.http.method != Method::POST {
+        return Err(Error::invalid("method", "only POST publishes"));
+    }
+    let topic = topic_of(request)?;
+    let payload = match &request.body {
+        None => Bytes::new(),
+        Some(body) if request.is_base64_encoded => Bytes::from(
+            base64::engine::general_purpose::STANDARD
+                .decode(body)
+                .map_err(|_| Error::invalid("body", "is not base64 although isBase64Encoded"))?,
+        ),
+        Some(body) => Bytes::from(body.clone().into_bytes()),
+    };
+    let query = |name: &str| request.query_string_parameters.first(name);
+    let header = |name: &str| header(&request.headers, name);
+    let message = publish_request(
+        PublishRequest {
+            topic: &topic,
+            qos: query("qos"),
+            retain: query("retain"),
+            content_type: query("contentType"),
+            response_topic: query("responseTopic"),
+            message_expiry: query("messageExpiry"),
+            user_properties: header("x-amz-mqtt5-user-properties"),
+            payload_format_indicator: header("x-amz-mqtt5-payload-format-indicator"),
+            correlation_data: header("x-amz-mqtt5-correlation-data"),
+            payload,
+        },
+        config,
+        now_millis,
+    )?;
+    router
+        .route(message)
+        .await
+        .map_err(|e| Error::storage("routing the message", e))
+}
+
+/// The `{topic}` label: the route's path parameter, else the raw path after `/topics/`,
+/// percent-decoded (`a%2Fb` is `a/b`).
+fn topic_of(request: &ApiGatewayV2httpRequest) -> Result<String, Error> {
+    if let Some(topic) = request.path_parameters.get("topic") {
+        return Ok(topic.clone());
+    }
+    let path = request.raw_path.as_deref().unwrap_or_default();
+    let Some(raw) = path.strip_prefix("/topics/") else {
+        return Err(Error::ResourceNotFound(format!("no route for {path}")));
+    };
+    percent_encoding::percent_decode_str(raw)
+        .decode_utf8()
+        .map(|topic| topic.into_owned())
+        .map_err(|_| Error::invalid("topic", "is not UTF-8 once percent-decoded"))
+}
+
+fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+fn response(
+    status: i64,
+    body: String,
+    error_type: Option<&'static str>,
+) -> ApiGatewayV2httpResponse {
+    let mut headers = HeaderMap::new();
+    headers.insert("content-type", HeaderValue::from_static("application/json"));
+    if let Some(kind) = error_type {
+        headers.insert("x-amzn-ErrorType", HeaderValue::from_static(kind));
+    }
+    let mut response = ApiGatewayV2httpResponse::default();
+    response.status_code = status;
+    response.headers = headers;
+    response.body = Some(Body::Text(body));
+    response
+}

@@ -1,0 +1,51 @@
+//! Lambda glue for the gateway: configuration and clients once, then the handler.
+//!
+//! Environment: `THINGCORE_WEBSOCKET_ENDPOINT` (the WebSocket API stage's Management API
+//! endpoint, `https://{api-id}.execute-api.{region}.amazonaws.com/{stage}`),
+//! `THINGCORE_TABLE_PREFIX`, `THINGCORE_DYNAMODB_ENDPOINT` (LocalStack/moto).
+
+use gateway::{GatewayConfig, GatewayService, InProcessRouter};
+use lambda_runtime::{run, service_fn, Error, LambdaEvent};
+use rules_evaluator::{RulesEngine, SinkConfig};
+use serde_json::Value;
+use shadow_updater::ShadowService;
+use std::sync::Arc;
+use thingcore::{Clock, SystemClock};
+use thingcore_aws::{DynamoStore, ManagementApiPublisher, TableNames};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    tracing_subscriber::fmt()
+        .with_target(false)
+        .without_time()
+        .init();
+    let env = |name: &str| std::env::var(name).ok();
+    let endpoint = env("THINGCORE_WEBSOCKET_ENDPOINT")
+        .ok_or("THINGCORE_WEBSOCKET_ENDPOINT must name the WebSocket API's endpoint")?;
+    let prefix = env("THINGCORE_TABLE_PREFIX").unwrap_or_else(|| "thingcore".into());
+    let account = env("THINGCORE_ACCOUNT_ID").unwrap_or_else(|| "000000000000".into());
+    let sdk = thingcore_aws::config::load(env("THINGCORE_DYNAMODB_ENDPOINT").as_deref()).await;
+    let store = Arc::new(DynamoStore::new(
+        aws_sdk_dynamodb::Client::new(&sdk),
+        TableNames::new(prefix),
+    ));
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let publisher = Arc::new(ManagementApiPublisher::new(&sdk, &endpoint));
+    let gateway = GatewayService::new(
+        store.clone(),
+        publisher,
+        GatewayConfig::default(),
+        clock.clone(),
+    );
+    let router = InProcessRouter::new(gateway.clone(), clock.clone())
+        .with_shadows(ShadowService::new(store.clone(), clock.clone()))
+        .with_rules(
+            Arc::new(RulesEngine::new(store).with_account_id(account)),
+            SinkConfig::from_env(),
+        );
+    run(service_fn(|event: LambdaEvent<Value>| {
+        let (gateway, router) = (gateway.clone(), router.clone());
+        async move { gateway::lambda::handle(&gateway, &router, event.payload).await }
+    }))
+    .await
+}

@@ -1,0 +1,150 @@
+//! Where a published message goes after the gateway accepted it: the [`Router`] port.
+//!
+//! - In `thingcore serve` the router is the MQTT hub: MQTT subscribers, `/ws` subscribers (the
+//!   hub hands every message back to [`crate::GatewayService::deliver`]), the shadow service
+//!   and the rules engine all see it there.
+//! - On Lambda, [`InProcessRouter`] does the same within the invocation: it delivers to the
+//!   gateway's subscribers, hands `$aws/things/...` shadow requests to the shadow-updater
+//!   library, evaluates topic rules with the rules-evaluator library, and routes what those
+//!   publish in turn — up to [`MAX_ROUTE_DEPTH`] hops, so a rule that republishes onto its own
+//!   topic cannot loop forever.
+
+use crate::error::GatewayError;
+use crate::service::GatewayService;
+use futures::future::BoxFuture;
+use rules_evaluator::{
+    execute, ActionError, ActionSinks, Publisher, RuleMessage, RulesEngine, SinkConfig,
+};
+use shadow_updater::ShadowService;
+use std::sync::Arc;
+use thingcore::broker::Message;
+use thingcore::mqtt::{Bytes, QoS};
+use thingcore::Clock;
+
+/// Hops a message may travel through services that publish (shadow replies, republish)
+/// before the router drops it.
+pub const MAX_ROUTE_DEPTH: usize = 8;
+
+/// Routes an accepted message to everything that should see it.
+#[async_trait::async_trait]
+pub trait Router: Send + Sync {
+    /// Routes `message`.
+    ///
+    /// # Errors
+    /// [`GatewayError`] when the message could not be routed (nothing was delivered then).
+    async fn route(&self, message: Message) -> Result<(), GatewayError>;
+}
+
+/// The Lambda router: the gateway's subscribers, the shadow service and the rules engine, in
+/// process.
+#[derive(Clone)]
+pub struct InProcessRouter {
+    gateway: GatewayService,
+    shadows: Option<ShadowService>,
+    rules: Option<(Arc<RulesEngine>, SinkConfig)>,
+    clock: Arc<dyn Clock>,
+}
+
+impl InProcessRouter {
+    /// Routes to the gateway's subscribers only.
+    pub fn new(gateway: GatewayService, clock: Arc<dyn Clock>) -> Self {
+        Self {
+            gateway,
+            shadows: None,
+            rules: None,
+            clock,
+        }
+    }
+
+    /// Also hands shadow requests to `shadows`.
+    pub fn with_shadows(mut self, shadows: ShadowService) -> Self {
+        self.shadows = Some(shadows);
+        self
+    }
+
+    /// Also evaluates topic rules with `rules`, running their actions with the standard sinks
+    /// (republish routed one hop further; SQS, SNS... with `aws`).
+    pub fn with_rules(mut self, rules: Arc<RulesEngine>, aws: SinkConfig) -> Self {
+        self.rules = Some((rules, aws));
+        self
+    }
+
+    fn route_at(&self, message: Message, depth: usize) -> BoxFuture<'_, Result<(), GatewayError>> {
+        Box::pin(async move {
+            if depth > MAX_ROUTE_DEPTH {
+                tracing::warn!(topic = %message.topic, "message dropped: routed through too many hops");
+                return Ok(());
+            }
+            let report = self.gateway.deliver(&message).await?;
+            tracing::debug!(topic = %message.topic, ?report, "delivered");
+            if let Some(shadows) = &self.shadows {
+                if message.topic.starts_with("$aws/things/") {
+                    let replies = shadow_updater::mqtt::handle_request(
+                        shadows,
+                        &message.topic,
+                        &message.payload,
+                    )
+                    .await
+                    .unwrap_or_default();
+                    for reply in replies {
+                        let reply = Message {
+                            topic: reply.topic,
+                            payload: Bytes::from(reply.payload.to_string()),
+                            qos: QoS::AtLeastOnce,
+                            retain: false,
+                            properties: Default::default(),
+                            publisher: None,
+                            received_at: self.clock.now_millis(),
+                            expires_at: None,
+                        };
+                        if let Err(error) = self.route_at(reply, depth + 1).await {
+                            tracing::warn!(%error, "routing a shadow reply failed");
+                        }
+                    }
+                }
+            }
+            if let Some((rules, aws)) = &self.rules {
+                if depth == 0 {
+                    if let Err(error) = rules.refresh().await {
+                        tracing::warn!(%error, "reloading topic rules failed");
+                    }
+                }
+                let work = rules.evaluate(&RuleMessage::from_broker(&message, None));
+                if !work.is_empty() {
+                    let publisher = Arc::new(HopPublisher {
+                        router: self.clone(),
+                        depth: depth + 1,
+                    });
+                    let sinks = ActionSinks::standard(publisher, self.clock.clone(), aws);
+                    for work in work {
+                        execute(work, &sinks).await;
+                    }
+                }
+            }
+            Ok(())
+        })
+    }
+}
+
+#[async_trait::async_trait]
+impl Router for InProcessRouter {
+    async fn route(&self, message: Message) -> Result<(), GatewayError> {
+        self.route_at(message, 0).await
+    }
+}
+
+/// Republish actions' messages, routed one hop further.
+struct HopPublisher {
+    router: InProcessRouter,
+    depth: usize,
+}
+
+#[async_trait::async_trait]
+impl Publisher for HopPublisher {
+    async fn publish(&self, message: Message) -> Result<(), ActionError> {
+        self.router
+            .route_at(message, self.depth)
+            .await
+            .map_err(|e| ActionError::failed(e.to_string()))
+    }
+}
