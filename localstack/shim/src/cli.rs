@@ -80,6 +80,11 @@ pub struct ServeOptions {
     #[arg(long, env = "THINGCORE_MAX_SESSION_EXPIRY")]
     pub max_session_expiry: Option<u32>,
 
+    /// JSON file of access keys for SigV4 (`{"credentials": [{"accessKeyId", "secretAccessKey",
+    /// "policyDocument"}]}`); without it the one known key is `test`/`test`, allowed everything.
+    #[arg(long, env = "THINGCORE_CREDENTIALS")]
+    pub credentials: Option<PathBuf>,
+
     /// With `--store dynamodb`, create missing tables at start instead of refusing to start.
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
     pub create_tables: bool,

@@ -34,6 +34,8 @@ pub struct AppState {
     pub shadows: ShadowService,
     /// The registry (the registry-api function's handler).
     pub registry: RegistryService,
+    /// SigV4 authentication of every request (`crate::http_auth`).
+    pub auth: Arc<crate::http_auth::HttpAuth>,
 }
 
 /// The router of the HTTP listener.
@@ -53,6 +55,10 @@ pub fn app(state: AppState) -> Router {
         // Every other path is the control plane's: the registry-api handler answers, with
         // AWS's UnknownOperationException for paths it does not know.
         .fallback(registry_route)
+        .layer(axum::middleware::from_fn_with_state(
+            state.auth.clone(),
+            crate::http_auth::authenticate,
+        ))
         .with_state(state)
 }
 
@@ -84,8 +90,13 @@ impl IntoResponse for AwsError {
 async fn mqtt_websocket(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    caller: Option<axum::Extension<thingcore::auth::Caller>>,
     upgrade: WebSocketUpgrade,
 ) -> Response {
+    // A presigned URL's access key is the connection's principal.
+    let principal = caller
+        .filter(|c| c.0 != thingcore::auth::Caller::Anonymous)
+        .map(|c| c.0.name().to_owned());
     let max_packet = state.config.max_packet_bytes;
     upgrade
         .protocols(["mqtt"])
@@ -93,7 +104,7 @@ async fn mqtt_websocket(
         .on_upgrade(move |socket| async move {
             let info = ConnectionInfo {
                 ip_address: Some(peer.ip().to_string()),
-                principal: None,
+                principal,
                 ..ConnectionInfo::default()
             };
             connection::serve(WsTransport::new(socket), info, state.hub, max_packet).await;

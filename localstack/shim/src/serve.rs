@@ -41,14 +41,21 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
         .local_addr()
         .context("reading the MQTT address")?;
 
-    let registry = RegistryService::new(
-        opened.store.clone(),
-        Arc::new(SystemClock),
-        RegistryConfig {
-            endpoint_address: http_addr.to_string(),
-            ..RegistryConfig::default()
-        },
-    );
+    let registry_config = RegistryConfig {
+        endpoint_address: http_addr.to_string(),
+        ..RegistryConfig::default()
+    };
+    let (credentials, credentials_line) = load_credentials(&options)?;
+    let http_auth = Arc::new(crate::http_auth::HttpAuth {
+        // Until `--auth strict` lands, HTTP is open: unsigned requests and unknown keys pass,
+        // known keys are verified.
+        strict: false,
+        credentials: Arc::new(credentials),
+        region: registry_config.region.clone(),
+        account_id: registry_config.account_id.clone(),
+    });
+    let registry =
+        RegistryService::new(opened.store.clone(), Arc::new(SystemClock), registry_config);
     let ca_pem = registry
         .ca_certificate_pem()
         .await
@@ -93,6 +100,7 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
     println!("thingcore: restored {sessions} sessions and {retained} retained messages");
     println!("thingcore: rules {rule_count} enabled");
     println!("thingcore: auth open (local default: unauthenticated clients are accepted)");
+    println!("thingcore: credentials {credentials_line}");
     println!("thingcore: mqtt listening on mqtt://{mqtt_addr}");
     println!("thingcore: websocket listening on ws://{http_addr}/mqtt");
     println!("thingcore: http listening on http://{http_addr}");
@@ -104,6 +112,7 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
         config: Arc::new(config),
         shadows: shadow_service,
         registry,
+        auth: http_auth,
     };
     let app = http::app(state).into_make_service_with_connect_info::<SocketAddr>();
     let server = axum::serve(http_listener, app).with_graceful_shutdown(stopped(stop_rx));
@@ -119,6 +128,25 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
     opened.store.flush().await.context("flushing the store")?;
     println!("thingcore: stopped");
     Ok(())
+}
+
+/// The SigV4 credentials: `--credentials FILE`, or the local default `test`/`test`; and the
+/// banner's description of them.
+fn load_credentials(
+    options: &ServeOptions,
+) -> anyhow::Result<(thingcore::auth::CredentialStore, String)> {
+    let Some(path) = &options.credentials else {
+        return Ok((
+            thingcore::auth::CredentialStore::local_default(),
+            "test/test (local default; --credentials FILE to configure)".into(),
+        ));
+    };
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading credentials {}", path.display()))?;
+    let store = thingcore::auth::CredentialStore::parse_json(&text)
+        .map_err(|e| anyhow::anyhow!("credentials {}: {e}", path.display()))?;
+    let line = format!("{} access keys from {}", store.len(), path.display());
+    Ok((store, line))
 }
 
 impl ServeOptions {

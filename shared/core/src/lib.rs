@@ -7,9 +7,11 @@
 //! - [`clock`]: the injected clock, so expiry and timestamps are testable.
 //! - [`store`]: the Store port (items with partition key, sort key, body and version;
 //!   conditional writes, paginated queries, small transactions, expiry) and its in-memory adapter.
+//! - [`auth`]: SigV4 verification, the credentials `thingcore serve` knows, open/strict decisions.
 //!
 //! Later layers (topics, shadows, registry, policies, SQL) build on these.
 
+pub mod auth;
 pub mod broker;
 pub mod clock;
 pub mod error;
