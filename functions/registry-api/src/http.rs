@@ -367,6 +367,18 @@ async fn dispatch(s: &RegistryService, c: &Call<'_>) -> Routed {
             s.list_targets_for_policy(name, c.page_size()?, c.query("marker"))
                 .await
         ),
+        // Custom authorizers.
+        ("GET", ["authorizers"] | ["authorizers", ""]) => run!(
+            s.list_authorizers(c.page_size()?, c.query("marker"), c.query("status"))
+                .await
+        ),
+        ("POST", ["authorizer", name]) => run!(s.create_authorizer(name, c.body()?).await),
+        ("GET", ["authorizer", name]) => run!(s.describe_authorizer(name).await),
+        ("PUT", ["authorizer", name]) => run!(s.update_authorizer(name, c.body()?).await),
+        ("DELETE", ["authorizer", name]) => run!(s.delete_authorizer(name).await),
+        ("POST", ["default-authorizer"]) => run!(s.set_default_authorizer(c.body()?).await),
+        ("GET", ["default-authorizer"]) => run!(s.describe_default_authorizer().await),
+        ("DELETE", ["default-authorizer"]) => run!(s.clear_default_authorizer().await),
         // Endpoint.
         ("GET", ["endpoint"]) => run!(s.describe_endpoint(c.query("endpointType"))),
         // Topic rules.
@@ -424,6 +436,10 @@ fn is_known_path(path: &[&str]) -> bool {
             | ["attached-policies", _]
             | ["policy-targets", _]
             | ["endpoint"]
+            | ["authorizers"]
+            | ["authorizers", ""]
+            | ["authorizer", _]
+            | ["default-authorizer"]
             | ["rules"]
             | ["rules", _]
             | ["rules", _, "enable" | "disable"]

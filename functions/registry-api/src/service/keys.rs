@@ -19,6 +19,8 @@
 //! | `target-policies#{target ARN}` | policy name | attachment, target side |
 //! | `thing-principals#{thing}` | principal ARN | attachment, thing side |
 //! | `principal-things#{principal ARN}` | thing name | attachment, principal side |
+//! | `authorizers` | authorizer name | [`StoredAuthorizer`](thingcore::registry::StoredAuthorizer) |
+//! | `default-authorizer` | `current` | the default authorizer's name |
 //! | `registry-ca` | `local` | the local CA ([`StoredLocalCa`](crate::ca::StoredLocalCa)) |
 //!
 //! Names cannot contain `#`, so partitions never collide. Both sides of a relation are written
@@ -62,6 +64,16 @@ pub fn ca_certificate(id: &str) -> Key {
 /// A policy.
 pub fn policy(name: &str) -> Key {
     Key::new(POLICIES, name)
+}
+/// Partition of custom authorizers.
+pub const AUTHORIZERS: &str = "authorizers";
+/// A custom authorizer.
+pub fn authorizer(name: &str) -> Key {
+    Key::new(AUTHORIZERS, name)
+}
+/// The default custom authorizer's name.
+pub fn default_authorizer() -> Key {
+    Key::new("default-authorizer", "current")
 }
 /// The local CA.
 pub fn local_ca() -> Key {

@@ -17,10 +17,12 @@
 //! - [`policies`]: policies and their versions.
 //! - [`policy_targets`]: policies attached to certificates and thing groups.
 //! - [`principals`]: Attach/DetachThingPrincipal, ListThingPrincipals, ListPrincipalThings.
+//! - [`authorizers`]: custom authorizers and the default authorizer.
 //!
 //! Operations take the wire's values (names as text, bodies as their request types) and
 //! answer with the wire's JSON output; [`crate::http`] only routes.
 
+pub mod authorizers;
 pub mod ca_certificates;
 pub mod certificates;
 pub mod error;

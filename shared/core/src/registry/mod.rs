@@ -13,12 +13,14 @@
 //! - [`certificate`]: device and CA certificates, statuses, delete rules.
 //! - [`policies`]: policies and their versions (documents are checked by [`crate::policy`]).
 //! - [`principals`]: certificates attached to things, exclusively or not.
+//! - [`authorizer`]: custom authorizers (validation, delete rules, descriptions).
 //! - [`paging`]: page sizes. [`error`]: [`RegistryError`], AWS's exceptions.
 //!
 //! Records are stored as camelCase JSON; ARNs are not stored but built from the
 //! [`RegistryConfig`], so a registry's data does not depend on where it is served.
 
 pub mod attributes;
+pub mod authorizer;
 pub mod certificate;
 pub mod config;
 pub mod error;
@@ -31,6 +33,7 @@ pub mod thing;
 pub mod thing_type;
 
 pub use attributes::{AttributePayload, Attributes};
+pub use authorizer::{AuthorizerRequest, AuthorizerStatus, StoredAuthorizer};
 pub use certificate::{
     AutoRegistrationStatus, CaCertificateStatus, CertificateMode, CertificateStatus,
     RegistrationConfig, StoredCaCertificate, StoredCertificate, Validity,
@@ -39,7 +42,8 @@ pub use config::{RegistryConfig, ResourceArn};
 pub use error::{RegistryError, RegistryResult};
 pub use group::{StoredThingGroup, ThingGroupProperties};
 pub use names::{
-    CertificateId, PolicyName, PolicyVersionId, ThingGroupName, ThingName, ThingTypeName,
+    AuthorizerName, CertificateId, PolicyName, PolicyVersionId, ThingGroupName, ThingName,
+    ThingTypeName,
 };
 pub use policies::{StoredPolicy, StoredPolicyVersion};
 pub use principals::ThingPrincipalType;

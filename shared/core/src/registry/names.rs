@@ -5,6 +5,7 @@
 //! |------|---------|--------|
 //! | [`ThingName`], [`ThingTypeName`], [`ThingGroupName`] | `[a-zA-Z0-9:_-]+` | 1–128 |
 //! | [`PolicyName`] | `[\w+=,.@-]+` | 1–128 |
+//! | [`AuthorizerName`] | `[\w=,@-]+` | 1–128 |
 //! | [`CertificateId`] | `(0x)?[a-fA-F0-9]+` | 64 (kept lowercase) |
 //! | [`PolicyVersionId`] | `[0-9]+` | |
 //! | description | `[\p{Graph}\x20]*` (printable ASCII) | 0–2028 |
@@ -62,6 +63,10 @@ fn is_thing_name_byte(b: u8) -> bool {
 
 fn is_policy_name_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'_' | b'+' | b'=' | b',' | b'.' | b'@' | b'-')
+}
+
+fn is_authorizer_name_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'_' | b'=' | b',' | b'@' | b'-')
 }
 
 macro_rules! registry_name {
@@ -152,6 +157,14 @@ registry_name!(
     "policyName",
     is_policy_name_byte,
     "[\\w+=,.@-]+"
+);
+
+registry_name!(
+    /// A custom authorizer's name: `[\w=,@-]+`, 1–128 characters.
+    AuthorizerName,
+    "authorizerName",
+    is_authorizer_name_byte,
+    "[\\w=,@-]+"
 );
 
 /// A certificate's id: the lowercase hex SHA-256 of its DER encoding, as AWS IoT makes them.
