@@ -20,12 +20,20 @@ use thingcore::rules::{
     generation_key, ActionFailure, CompiledRule, ResolvedAction, RuleErrorMessage, RuleIndex,
     RuleOutcome, StoredRule, RULES_PARTITION,
 };
-use thingcore::sql::{EvalContext, ExternalFunctions, MqttProperties, NoExternalFunctions};
+use thingcore::sql::{
+    EvalContext, ExternalFunctions, ExternalResults, MqttProperties, NoExternalFunctions, Prefetch,
+};
+
+use crate::external::ExternalResolver;
 use thingcore::store::{PageToken, Query, Store, Table};
 use thingcore::{Clock, SystemClock};
 
 /// Rules read per Store page while loading.
 const LOAD_PAGE: usize = 1_000;
+
+/// The most evaluation passes [`RulesEngine::evaluate_async`] makes for one rule: a call whose
+/// arguments come from another call's result needs one more pass than that call.
+const MAX_PASSES: usize = 4;
 
 /// A published message, as the rules engine sees it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -179,6 +187,7 @@ pub struct RulesEngine {
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
     external: Arc<dyn ExternalFunctions + Send + Sync>,
+    resolver: Option<Arc<dyn ExternalResolver>>,
     account_id: Option<String>,
     snapshot: RwLock<Arc<Snapshot>>,
 }
@@ -200,6 +209,7 @@ impl RulesEngine {
             store,
             clock: Arc::new(SystemClock),
             external: Arc::new(NoExternalFunctions),
+            resolver: None,
             account_id: None,
             snapshot: RwLock::new(Arc::new(Snapshot::default())),
         }
@@ -226,6 +236,14 @@ impl RulesEngine {
         external: Arc<dyn ExternalFunctions + Send + Sync>,
     ) -> Self {
         self.external = external;
+        self
+    }
+
+    /// The same engine resolving external SQL functions (`get_thing_shadow()`,
+    /// `get_registry_data()`, ...) with `resolver`, asynchronously, in
+    /// [`RulesEngine::evaluate_async`].
+    pub fn with_resolver(mut self, resolver: Arc<dyn ExternalResolver>) -> Self {
+        self.resolver = Some(resolver);
         self
     }
 
@@ -347,7 +365,8 @@ impl RulesEngine {
 
     /// What the enabled rules make of one message: one [`RuleWork`] per rule that fired (its
     /// WHERE was true) or whose SQL failed, ordered by rule name. Rules whose WHERE is false
-    /// do nothing and are left out.
+    /// do nothing and are left out. External functions go to the synchronous port
+    /// ([`RulesEngine::with_external_functions`]); see [`RulesEngine::evaluate_async`].
     pub fn evaluate(&self, message: &RuleMessage) -> Vec<RuleWork> {
         let snapshot = self.snapshot();
         let matched = snapshot.index.matching(&message.topic);
@@ -357,29 +376,89 @@ impl RulesEngine {
         let ctx = message.context(self.clock.now_millis(), self.account_id.as_deref());
         let mut work = Vec::new();
         for (name, rule) in matched {
-            let (actions, failures) =
-                match rule.evaluate(&message.payload, &ctx, self.external.as_ref()) {
-                    RuleOutcome::NotMatched => continue,
-                    RuleOutcome::Failed(failure) => (Vec::new(), vec![failure]),
-                    RuleOutcome::Fired(results) => {
-                        let (ok, failed): (Vec<_>, Vec<_>) =
-                            results.into_iter().partition(Result::is_ok);
-                        (
-                            ok.into_iter().filter_map(Result::ok).collect(),
-                            failed.into_iter().filter_map(Result::err).collect(),
-                        )
-                    }
-                };
-            work.push(RuleWork {
-                rule_name: name.to_owned(),
-                actions,
-                failures,
-                rule: rule.clone(),
-                ctx: ctx.clone(),
-                original: message.payload.clone(),
-                external: self.external.clone(),
-            });
+            let outcome = rule.evaluate(&message.payload, &ctx, self.external.as_ref());
+            if let Some(w) = self.work(name, rule, outcome, &ctx, message, self.external.clone()) {
+                work.push(w);
+            }
         }
         work
+    }
+
+    /// As [`RulesEngine::evaluate`], with external SQL functions resolved by the engine's
+    /// [`ExternalResolver`] between evaluation passes (each distinct call once per message,
+    /// shared by all its rules). Without a resolver it is [`RulesEngine::evaluate`].
+    pub async fn evaluate_async(&self, message: &RuleMessage) -> Vec<RuleWork> {
+        let Some(resolver) = self.resolver.clone() else {
+            return self.evaluate(message);
+        };
+        let snapshot = self.snapshot();
+        let matched = snapshot.index.matching(&message.topic);
+        if matched.is_empty() {
+            return Vec::new();
+        }
+        let ctx = message.context(self.clock.now_millis(), self.account_id.as_deref());
+        let mut results = ExternalResults::new();
+        let mut evaluated = Vec::with_capacity(matched.len());
+        for (name, rule) in matched {
+            let mut outcome = None;
+            for _ in 0..MAX_PASSES {
+                let (pass, missing) = {
+                    let prefetch = Prefetch::new(&results);
+                    let pass = rule.evaluate(&message.payload, &ctx, &prefetch);
+                    (pass, prefetch.into_missing())
+                };
+                if missing.is_empty() {
+                    outcome = Some(pass);
+                    break;
+                }
+                for call in missing {
+                    let result = resolver.resolve(&call).await;
+                    results.insert(call, result);
+                }
+            }
+            // Still missing after the last pass: the unresolved calls fail the rule.
+            let outcome =
+                outcome.unwrap_or_else(|| rule.evaluate(&message.payload, &ctx, &results));
+            evaluated.push((name, rule, outcome));
+        }
+        let results: Arc<dyn ExternalFunctions + Send + Sync> = Arc::new(results);
+        evaluated
+            .into_iter()
+            .filter_map(|(name, rule, outcome)| {
+                self.work(name, rule, outcome, &ctx, message, results.clone())
+            })
+            .collect()
+    }
+
+    /// The work for one rule's outcome; `None` when its WHERE was not true.
+    fn work(
+        &self,
+        name: &str,
+        rule: &Arc<CompiledRule>,
+        outcome: RuleOutcome,
+        ctx: &EvalContext,
+        message: &RuleMessage,
+        external: Arc<dyn ExternalFunctions + Send + Sync>,
+    ) -> Option<RuleWork> {
+        let (actions, failures) = match outcome {
+            RuleOutcome::NotMatched => return None,
+            RuleOutcome::Failed(failure) => (Vec::new(), vec![failure]),
+            RuleOutcome::Fired(results) => {
+                let (ok, failed): (Vec<_>, Vec<_>) = results.into_iter().partition(Result::is_ok);
+                (
+                    ok.into_iter().filter_map(Result::ok).collect(),
+                    failed.into_iter().filter_map(Result::err).collect(),
+                )
+            }
+        };
+        Some(RuleWork {
+            rule_name: name.to_owned(),
+            actions,
+            failures,
+            rule: rule.clone(),
+            ctx: ctx.clone(),
+            original: message.payload.clone(),
+            external,
+        })
     }
 }

@@ -143,7 +143,7 @@ pub async fn handle(engine: &RulesEngine, aws: &SinkConfig, event: Value) -> Res
     }
     let publisher = Arc::new(CollectingPublisher::default());
     let sinks = ActionSinks::standard(publisher.clone(), engine.clock(), aws);
-    let reports = execute_all(engine.evaluate(&message), &sinks).await;
+    let reports = execute_all(engine.evaluate_async(&message).await, &sinks).await;
     let publish = serde_json::to_value(publisher.take()).map_err(|e| e.to_string())?;
     Ok(json!({
         "publish": publish,

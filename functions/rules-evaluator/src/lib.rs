@@ -13,10 +13,13 @@
 //! - [`actions`]: the [`ActionSink`] port, [`ActionSinks`] by action type, and [`execute`],
 //!   which runs a rule's actions and, when any fails, its error action with AWS's error message.
 //!   [`actions::republish`]: the republish action over the host's [`Publisher`].
+//! - [`external`]: [`StoreFunctions`], the [`ExternalResolver`] behind `get_thing_shadow()` and
+//!   `get_registry_data()` (shadow-updater's and registry-api's services on the same Store);
+//!   [`RulesEngine::evaluate_async`] resolves those calls between evaluation passes.
 //! - [`lambda`]: the Lambda entry (a message from the gateway in, republished messages out).
 //! - [`error`]: [`ActionError`], why an action failed.
 //!
-//! A host, per message: `for work in engine.evaluate(&message) { spawn(execute(work, &sinks)) }`;
+//! A host, per message: `for work in engine.evaluate_async(&message).await { spawn(execute(work, &sinks)) }`;
 //! and now and then (or after a rule write): `engine.refresh().await`.
 //!
 //! What a rule is, how it is validated, indexed and evaluated lives in `thingcore::rules`.
@@ -24,6 +27,7 @@
 pub mod actions;
 pub mod engine;
 pub mod error;
+pub mod external;
 pub mod lambda;
 
 pub use actions::republish::{CollectingPublisher, Publisher, RepublishSink};
@@ -32,3 +36,4 @@ pub use actions::{
 };
 pub use engine::{LoadReport, RuleMessage, RuleWork, RulesEngine};
 pub use error::ActionError;
+pub use external::{ExternalResolver, StoreFunctions};

@@ -1,9 +1,12 @@
 //! Lambda glue for rules-evaluator: configuration and clients once, then the handler.
 
 use lambda_runtime::{run, service_fn, Error, LambdaEvent};
-use rules_evaluator::{RulesEngine, SinkConfig};
+use registry_api::{RegistryConfig, RegistryService};
+use rules_evaluator::{RulesEngine, SinkConfig, StoreFunctions};
 use serde_json::Value;
+use shadow_updater::ShadowService;
 use std::sync::Arc;
+use thingcore::SystemClock;
 use thingcore_aws::{DynamoStore, TableNames};
 
 #[tokio::main]
@@ -21,7 +24,20 @@ async fn main() -> Result<(), Error> {
         aws_sdk_dynamodb::Client::new(&sdk),
         TableNames::new(prefix),
     ));
-    let engine = Arc::new(RulesEngine::new(store).with_account_id(account));
+    let config = RegistryConfig {
+        account_id: account.clone(),
+        ..RegistryConfig::default()
+    };
+    let clock = Arc::new(SystemClock);
+    let functions = StoreFunctions::new(
+        ShadowService::new(store.clone(), clock.clone()),
+        RegistryService::new(store.clone(), clock, config),
+    );
+    let engine = Arc::new(
+        RulesEngine::new(store)
+            .with_account_id(account)
+            .with_resolver(Arc::new(functions)),
+    );
     // The sinks' own configuration: THINGCORE_DYNAMODB_ENDPOINT is the Store's, not theirs.
     let aws = SinkConfig::from_env();
     run(service_fn(|event: LambdaEvent<Value>| {

@@ -2,13 +2,15 @@
 //! offered to the rules-evaluator function's engine; the work it returns runs on its own tasks
 //! so no action ever blocks the broker. Republish goes back through the hub; the AWS SDK sinks
 //! (sqs, sns, ...) take their endpoints from the SDK's environment (`AWS_ENDPOINT_URL`,
-//! `AWS_ENDPOINT_URL_<SERVICE>`), loaded when the first such action runs. Rules written
+//! `AWS_ENDPOINT_URL_<SERVICE>`), loaded when the first such action runs. `get_thing_shadow()` and
+//! `get_registry_data()` read the shadow and registry services the HTTP APIs use. Rules written
 //! through the registry API take effect within a second (the engine checks the rules'
 //! generation item and reloads only when it moved).
 
 use crate::mqtt::HubHandle;
 use rules_evaluator::{
     execute, ActionError, ActionSinks, Publisher, RuleMessage, RulesEngine, SinkConfig,
+    StoreFunctions,
 };
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -45,12 +47,17 @@ impl Publisher for HubPublisher {
 /// A Store that cannot be read at start.
 pub async fn start(
     store: Arc<dyn Store>,
+    functions: StoreFunctions,
     hub: HubHandle,
     observed: Vec<mpsc::UnboundedReceiver<Arc<Message>>>,
     active: Arc<AtomicBool>,
 ) -> anyhow::Result<usize> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let engine = Arc::new(RulesEngine::new(store).with_clock(clock.clone()));
+    let engine = Arc::new(
+        RulesEngine::new(store)
+            .with_clock(clock.clone())
+            .with_resolver(Arc::new(functions)),
+    );
     let report = engine.reload().await?;
     active.store(engine.rule_count() > 0, Ordering::Relaxed);
     let sinks = Arc::new(ActionSinks::standard(
@@ -88,7 +95,8 @@ pub async fn start(
             if engine.rule_count() == 0 {
                 continue;
             }
-            for work in engine.evaluate(&RuleMessage::from_broker(&message, None)) {
+            let message = RuleMessage::from_broker(&message, None);
+            for work in engine.evaluate_async(&message).await {
                 let sinks = sinks.clone();
                 tokio::spawn(async move {
                     execute(work, sinks.as_ref()).await;

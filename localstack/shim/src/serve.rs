@@ -84,9 +84,16 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
         .iter()
         .map(|filter| hub.observe_when(filter, Some(rules_active.clone())))
         .collect();
-    let rule_count = rules::start(opened.store.clone(), handle.clone(), observed, rules_active)
-        .await
-        .context("loading topic rules")?;
+    let functions = rules_evaluator::StoreFunctions::new(shadow_service.clone(), registry.clone());
+    let rule_count = rules::start(
+        opened.store.clone(),
+        functions,
+        handle.clone(),
+        observed,
+        rules_active,
+    )
+    .await
+    .context("loading topic rules")?;
     let hub_task = tokio::spawn(hub.run(stopped(stop_rx.clone())));
     let mqtt_task = tokio::spawn(accept_mqtt(
         mqtt_listener,

@@ -7,3 +7,4 @@ mod common;
 mod actions;
 mod engine;
 mod error_actions;
+mod external;

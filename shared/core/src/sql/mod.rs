@@ -32,6 +32,8 @@
 //!   `Undefined` members are left out of the output.
 //! - `functions`: every function of AWS's reference, one file per family; the ones that call
 //!   other services go through [`ExternalFunctions`].
+//! - `external`: [`Prefetch`] and [`ExternalResults`], for hosts that resolve external calls
+//!   (the Store, other services) asynchronously between evaluation passes.
 //! - `template`: substitution templates (`${topic(2)}`) for rule actions.
 //!
 //! Choices where AWS's pages are silent or disagree with themselves:
@@ -51,6 +53,7 @@ mod ast;
 mod context;
 mod error;
 mod eval;
+mod external;
 mod functions;
 mod lexer;
 mod parser;
@@ -65,6 +68,7 @@ pub use ast::{SqlVersion, Statement, UnknownSqlVersion};
 pub use context::{EvalContext, ExternalFunctions, MqttProperties, NoExternalFunctions};
 pub use error::{EvalError, ParseError, SubstitutionError};
 pub use eval::Output;
+pub use external::{ExternalCall, ExternalResults, Prefetch};
 pub use template::Template;
 pub use value::{Many, Member, Value};
 
