@@ -231,6 +231,21 @@ impl GatewayService {
         }
     }
 
+    /// Keeps `message` as its topic's retained message (an empty payload clears it).
+    ///
+    /// # Errors
+    /// [`GatewayError::Store`].
+    pub async fn retain(&self, message: &Message) -> Result<(), GatewayError> {
+        self.repo
+            .set_retained(&RetainedRecord {
+                topic: message.topic.clone(),
+                payload: message.payload.clone(),
+                qos: message.qos.as_u8(),
+                received_at: message.received_at,
+            })
+            .await
+    }
+
     /// Delivers a routed message: keeps it as its topic's retained message when it is one,
     /// and posts it to every connection with a matching subscription (once per connection, at
     /// the highest QoS of its matching subscriptions). Connections found gone are removed.
@@ -239,14 +254,7 @@ impl GatewayService {
     /// [`GatewayError::Store`] when the retained message or the index cannot be read/written.
     pub async fn deliver(&self, message: &Message) -> Result<FanOutReport, GatewayError> {
         if message.retain {
-            self.repo
-                .set_retained(&RetainedRecord {
-                    topic: message.topic.clone(),
-                    payload: message.payload.clone(),
-                    qos: message.qos.as_u8(),
-                    received_at: message.received_at,
-                })
-                .await?;
+            self.retain(message).await?;
         }
         let mut targets: HashMap<String, u8> = HashMap::new();
         for subscription in self.repo.subscribers(&message.topic).await? {

@@ -36,6 +36,8 @@ pub struct AppState {
     pub registry: RegistryService,
     /// SigV4 authentication of every request (`crate::http_auth`).
     pub auth: Arc<crate::http_auth::HttpAuth>,
+    /// The gateway function's handler, behind `/ws`.
+    pub gateway: crate::ws::LocalGateway,
 }
 
 /// The router of the HTTP listener.
@@ -43,6 +45,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .route("/health", get(health))
         .route("/mqtt", get(mqtt_websocket))
+        .route("/ws", get(crate::ws::websocket))
         .route("/topics/{*topic}", post(publish))
         .route("/retainedMessage", get(list_retained))
         .route("/retainedMessage/{*topic}", get(get_retained))

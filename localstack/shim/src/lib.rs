@@ -11,6 +11,7 @@
 //! - [`load`]: `thingcore-load`, the bounded load generator used by the broker benchmark.
 //! - [`rules`]: the rules-evaluator function's engine on every routed message, in process.
 //! - [`shadows`]: the shadow-updater function on the MQTT shadow topics, in process.
+//! - [`ws`]: the gateway function at `/ws`, in process (JSON frames over WebSocket).
 //! - [`serve`]: binds the listeners, runs until Ctrl-C or SIGTERM, then drains and flushes.
 //!
 //! It is glue: decisions live in `thingcore` (core) and in the function crates.
@@ -25,6 +26,7 @@ pub mod rules;
 pub mod serve;
 pub mod shadows;
 pub mod stores;
+pub mod ws;
 
 use cli::{Cli, Command};
 

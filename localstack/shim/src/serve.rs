@@ -94,6 +94,14 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
     )
     .await
     .context("loading topic rules")?;
+    let ws_gateway =
+        crate::ws::LocalGateway::new(opened.store.clone(), handle.clone(), config.clone());
+    ws_gateway.start(
+        crate::ws::GATEWAY_TOPICS
+            .iter()
+            .map(|filter| hub.observe_when(filter, Some(ws_gateway.gate())))
+            .collect(),
+    );
     let hub_task = tokio::spawn(hub.run(stopped(stop_rx.clone())));
     let mqtt_task = tokio::spawn(accept_mqtt(
         mqtt_listener,
@@ -120,6 +128,7 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
         shadows: shadow_service,
         registry,
         auth: http_auth,
+        gateway: ws_gateway,
     };
     let app = http::app(state).into_make_service_with_connect_info::<SocketAddr>();
     let server = axum::serve(http_listener, app).with_graceful_shutdown(stopped(stop_rx));
