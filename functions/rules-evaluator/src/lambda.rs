@@ -15,7 +15,7 @@
 //! Store read when they did not change), evaluates, and runs every action; the answer is
 //! `{"publish": [message...], "rules": [report...]}` — the messages republish actions
 //! produced, as `thingcore::broker::Message` JSON for the gateway to fan out, and per rule
-//! what succeeded and failed. SQS and SNS actions run through the AWS SDK sinks, configured by
+//! what succeeded and failed. The AWS actions (sqs, sns, dynamoDB, s3...) run through the SDK sinks, configured by
 //! the function's environment (`AWS_ENDPOINT_URL...`); action types with no sink yet fail, and
 //! the rule's error action runs (a republish error action is among the returned messages).
 

@@ -7,9 +7,9 @@
 //! so does [`execute`]. A rule without an error action logs its failures; an error action that
 //! fails is logged too, and never chained or retried.
 //!
-//! Sinks: [`republish`] here; sqs and sns on the AWS SDK (`thingcore_aws::sinks`), wired by
-//! [`ActionSinks::standard`]. lambda, dynamoDB, dynamoDBv2, kinesis, firehose, s3, http and
-//! cloudwatchLogs arrive later; until then their actions fail with
+//! Sinks: [`republish`] here; sqs, sns, kinesis, firehose, s3, cloudwatchLogs, dynamoDB and
+//! dynamoDBv2 on the AWS SDK (`thingcore_aws::sinks`), wired by [`ActionSinks::standard`].
+//! lambda and http arrive later; until then their actions fail with
 //! [`ActionError::NotImplemented`], so error actions fire.
 
 pub mod republish;

@@ -4,6 +4,12 @@
 //!
 //! - [`sqs`]: `sqs` (SendMessage; `useBase64`).
 //! - [`sns`]: `sns` (Publish; `messageFormat` RAW or JSON).
+//! - [`kinesis`]: `kinesis` (PutRecord; `partitionKey`).
+//! - [`firehose`]: `firehose` (PutRecord / PutRecordBatch; `separator`, `batchMode`).
+//! - [`s3`]: `s3` (PutObject; `key`, `cannedAcl`).
+//! - [`cloudwatch_logs`]: `cloudwatchLogs` (PutLogEvents; `batchMode`).
+//! - [`dynamodb`]: `dynamoDB` (hash/range key, `payloadField`, `operation`) and `dynamoDBv2`
+//!   (PutItem of the whole output).
 //!
 //! The sinks share one [`SinkConfig`]: the SDK's own configuration (`aws_config::defaults`),
 //! so `AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_<SERVICE>` (e.g. `AWS_ENDPOINT_URL_SQS`),
@@ -14,6 +20,11 @@
 //! failure that remains goes to the rule's error action with the service's error code and
 //! message.
 
+pub mod cloudwatch_logs;
+pub mod dynamodb;
+pub mod firehose;
+pub mod kinesis;
+pub mod s3;
 pub mod sns;
 pub mod sqs;
 
@@ -76,9 +87,25 @@ impl<C: Clone> LazyClient<C> {
 
 /// Every SDK sink, by the action type it runs, sharing `config`.
 pub fn all(config: &SinkConfig) -> Vec<(&'static str, Arc<dyn ActionSink>)> {
+    let dynamodb: Arc<dyn ActionSink> = Arc::new(dynamodb::DynamoDbSink::new(config.clone()));
     vec![
         ("sqs", Arc::new(sqs::SqsSink::new(config.clone()))),
         ("sns", Arc::new(sns::SnsSink::new(config.clone()))),
+        (
+            "kinesis",
+            Arc::new(kinesis::KinesisSink::new(config.clone())),
+        ),
+        (
+            "firehose",
+            Arc::new(firehose::FirehoseSink::new(config.clone())),
+        ),
+        ("s3", Arc::new(s3::S3Sink::new(config.clone()))),
+        (
+            "cloudwatchLogs",
+            Arc::new(cloudwatch_logs::CloudwatchLogsSink::new(config.clone())),
+        ),
+        ("dynamoDB", dynamodb.clone()),
+        ("dynamoDBv2", dynamodb),
     ]
 }
 
