@@ -54,6 +54,7 @@ class Thingcore:
         self.http_url = self.banner["http"].split(" on ", 1)[1]
         self.mqtt_port = int(self.banner["mqtt"].rsplit(":", 1)[1]) if "mqtt" in self.banner else None
         self.http_port = int(self.http_url.rsplit(":", 1)[1])
+        self.tls_port = int(self.banner["tls"].rsplit(":", 1)[1]) if "tls" in self.banner else None
 
     def get(self, path):
         """GET path; returns (status, parsed JSON body)."""
@@ -79,7 +80,9 @@ def serve():
     def start(*args, env=None, http_port=None, mqtt_port=None):
         http = f"127.0.0.1:{http_port or free_port()}"
         mqtt = f"127.0.0.1:{mqtt_port or free_port()}"
-        server = Thingcore(["--http-addr", http, "--mqtt-addr", mqtt, *args], env=env)
+        # A free TLS port too: the default 8883 would collide between parallel runs.
+        tls = f"127.0.0.1:{free_port()}"
+        server = Thingcore(["--http-addr", http, "--mqtt-addr", mqtt, "--tls-addr", tls, *args], env=env)
         started.append(server)
         return server
 

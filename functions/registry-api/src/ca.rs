@@ -263,6 +263,40 @@ impl LocalCa {
         })
     }
 
+    /// A TLS server certificate for `hostnames` (each a DNS name or an IP address) with a new
+    /// ECDSA P-256 key: `(certificate PEM, PKCS#8 key PEM)`. Valid for a year.
+    ///
+    /// # Errors
+    /// [`CaError::Invalid`] for a bad host name; [`CaError::Internal`] when signing fails.
+    pub fn issue_server_certificate(
+        &self,
+        hostnames: &[String],
+        now_secs: u64,
+    ) -> Result<(String, String), CaError> {
+        let key = KeyPair::generate().map_err(internal)?;
+        let mut params = CertificateParams::new(hostnames.to_vec())
+            .map_err(|e| CaError::Invalid(format!("bad server host name: {e}")))?;
+        let mut name = DistinguishedName::new();
+        name.push(
+            DnType::CommonName,
+            hostnames.first().map_or("localhost", String::as_str),
+        );
+        name.push(DnType::OrganizationName, "thingcore");
+        params.distinguished_name = name;
+        params.key_usages = vec![
+            KeyUsagePurpose::DigitalSignature,
+            KeyUsagePurpose::KeyEncipherment,
+        ];
+        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+        params.not_before = asn1_time(now_secs as i64 - 60)?.to_datetime();
+        params.not_after = asn1_time(now_secs as i64 + 365 * 86_400)?.to_datetime();
+        params.serial_number = Some(serial_number());
+        params.is_ca = IsCa::ExplicitNoCa;
+        params.use_authority_key_identifier_extension = true;
+        let certificate = params.signed_by(&key, &self.issuer).map_err(internal)?;
+        Ok((certificate.pem(), key.serialize_pem()))
+    }
+
     /// A certificate for the key and subject of a CSR (CreateCertificateFromCsr). The CSR's
     /// signature is checked; its subject, alternative names and key usages are kept, a request
     /// to be a CA is not.
@@ -317,6 +351,27 @@ mod tests {
             .starts_with("-----BEGIN PRIVATE KEY-----"));
         let other = self::ca();
         assert!(!is_issued_by(&certificate.der, &other.certificate().der));
+    }
+
+    #[test]
+    fn server_certificates_name_their_hosts_and_chain_to_the_ca() {
+        let ca = ca();
+        let hosts = vec!["localhost".to_string(), "127.0.0.1".to_string()];
+        let (pem, key) = ca
+            .issue_server_certificate(&hosts, NOW)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let parsed = parse_certificate_pem(&pem).unwrap_or_else(|e| panic!("{e}"));
+        assert!(is_issued_by(&parsed.der, &ca.certificate().der));
+        assert!(!parsed.is_ca);
+        assert!(key.starts_with("-----BEGIN PRIVATE KEY-----"));
+        let (_, x509) = x509_parser::parse_x509_certificate(&parsed.der).expect("parses");
+        let san = x509
+            .subject_alternative_name()
+            .ok()
+            .flatten()
+            .map(|e| format!("{:?}", e.value.general_names))
+            .unwrap_or_default();
+        assert!(san.contains("localhost"), "{san}");
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! The command line of `thingcore`.
 
+pub use crate::auth_mode::AuthMode;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -43,6 +44,25 @@ pub struct ServeOptions {
     /// Address of the MQTT listener.
     #[arg(long, default_value = "127.0.0.1:1883", env = "THINGCORE_MQTT_ADDR")]
     pub mqtt_addr: SocketAddr,
+
+    /// Address of the MQTT-over-TLS listener; client certificates are checked against the
+    /// registry (port 0: any free port).
+    #[arg(long, default_value = "127.0.0.1:8883", env = "THINGCORE_TLS_ADDR")]
+    pub tls_addr: SocketAddr,
+
+    /// Host names and IP addresses the TLS server certificate is for (comma-separated).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "localhost,127.0.0.1",
+        env = "THINGCORE_TLS_HOSTNAME"
+    )]
+    pub tls_hostname: Vec<String>,
+
+    /// `open` (local default): the plain MQTT and WebSocket listeners accept unauthenticated
+    /// clients; `strict`: every listener authenticates every client.
+    #[arg(long, value_enum, default_value_t = AuthMode::Open, env = "THINGCORE_AUTH")]
+    pub auth: AuthMode,
 
     /// Directory of the embedded store.
     #[arg(long, default_value = ".thingcore", env = "THINGCORE_DATA_DIR")]
@@ -132,6 +152,19 @@ mod tests {
         assert_eq!(options.mqtt_addr.to_string(), "127.0.0.1:1883");
         assert_eq!(options.data_dir, PathBuf::from(".thingcore"));
         assert_eq!(options.store_kind(), StoreKind::Embedded);
+        assert_eq!(options.tls_addr.to_string(), "127.0.0.1:8883");
+        assert_eq!(options.tls_hostname, vec!["localhost", "127.0.0.1"]);
+        assert_eq!(options.auth, AuthMode::Open);
+    }
+
+    #[test]
+    fn auth_mode_is_open_or_strict() {
+        let cli = Cli::try_parse_from(["thingcore", "serve", "--auth", "strict"]).expect("parses");
+        let Command::Serve(options) = cli.command else {
+            panic!("serve expected");
+        };
+        assert_eq!(options.auth, AuthMode::Strict);
+        assert!(Cli::try_parse_from(["thingcore", "serve", "--auth", "maybe"]).is_err());
     }
 
     #[test]

@@ -2,6 +2,8 @@
 //!
 //! The binary `thingcore` hosts every thingcore function in one process:
 //!
+//! - [`auth_mode`]: `--auth open|strict`.
+//! - [`tls`]: the MQTT-over-TLS listener; client certificates checked against the registry.
 //! - [`apigw`]: HTTP requests as API Gateway events, so functions get what Lambda gets.
 //! - [`cli`]: the command line (`serve`, `init-tables`).
 //! - [`stores`]: opens the Store the flags ask for (SQLite by default, memory, DynamoDB).
@@ -17,6 +19,7 @@
 //! It is glue: decisions live in `thingcore` (core) and in the function crates.
 
 pub mod apigw;
+pub mod auth_mode;
 pub mod cli;
 pub mod http;
 pub mod http_auth;
@@ -26,6 +29,7 @@ pub mod rules;
 pub mod serve;
 pub mod shadows;
 pub mod stores;
+pub mod tls;
 pub mod ws;
 
 use cli::{Cli, Command};

@@ -2,10 +2,12 @@
 //! until told to stop, then disconnect clients, persist, and flush.
 
 use crate::cli::ServeOptions;
+use crate::mqtt::auth::{Authenticator, Credentials, RegistryAuthenticator};
+use crate::mqtt::connection::ListenerAuth;
 use crate::mqtt::persist::{self, Persister};
-use crate::mqtt::transport::Transport;
+use crate::mqtt::revocation::{self, LiveConnections};
 use crate::mqtt::{connection, Hub, HubHandle};
-use crate::{http, rules, shadows, stores};
+use crate::{http, rules, shadows, stores, tls};
 use anyhow::Context;
 use registry_api::{RegistryConfig, RegistryService};
 use shadow_updater::ShadowService;
@@ -40,6 +42,12 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
     let mqtt_addr = mqtt_listener
         .local_addr()
         .context("reading the MQTT address")?;
+    let tls_listener = TcpListener::bind(options.tls_addr)
+        .await
+        .with_context(|| format!("cannot listen for MQTT over TLS on {}", options.tls_addr))?;
+    let tls_addr = tls_listener
+        .local_addr()
+        .context("reading the TLS address")?;
 
     let registry_config = RegistryConfig {
         endpoint_address: http_addr.to_string(),
@@ -47,9 +55,9 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
     };
     let (credentials, credentials_line) = load_credentials(&options)?;
     let http_auth = Arc::new(crate::http_auth::HttpAuth {
-        // Until `--auth strict` lands, HTTP is open: unsigned requests and unknown keys pass,
-        // known keys are verified.
-        strict: false,
+        // Open (the local default): unsigned requests and unknown keys pass, known keys are
+        // verified. Strict: every request must be signed by a configured key.
+        strict: options.auth.authenticates_plain_listeners(),
         credentials: Arc::new(credentials),
         region: registry_config.region.clone(),
         account_id: registry_config.account_id.clone(),
@@ -69,6 +77,14 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
         }
         _ => format!("http://{http_addr}/ca.pem"),
     };
+
+    let (server_pem, server_key) = registry
+        .issue_server_certificate(&options.tls_hostname)
+        .await
+        .map_err(|e| anyhow::anyhow!("issuing the TLS server certificate: {e}"))?;
+    let tls_files = tls::write_files(&options.data_dir, &ca_pem, &server_pem, &server_key)?;
+    let acceptor =
+        tokio_rustls::TlsAcceptor::from(Arc::new(tls::server_config(&server_pem, &server_key)?));
 
     let (stop_tx, stop_rx) = watch::channel(false);
     let persister = Persister::start(opened.store.clone());
@@ -103,10 +119,33 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
             .collect(),
     );
     let hub_task = tokio::spawn(hub.run(stopped(stop_rx.clone())));
+    let live = LiveConnections::default();
+    let authenticator: Arc<dyn Authenticator> =
+        Arc::new(RegistryAuthenticator::new(registry.clone()));
+    let plain_auth = options
+        .auth
+        .authenticates_plain_listeners()
+        .then(|| (authenticator.clone(), live.clone()));
     let mqtt_task = tokio::spawn(accept_mqtt(
         mqtt_listener,
         handle.clone(),
         config.max_packet_bytes,
+        plain_auth,
+        stop_rx.clone(),
+    ));
+    let tls_task = tokio::spawn(tls::accept(
+        tls_listener,
+        acceptor,
+        handle.clone(),
+        config.max_packet_bytes,
+        authenticator,
+        live.clone(),
+        stop_rx.clone(),
+    ));
+    let revocation_task = tokio::spawn(revocation::watch(
+        registry.clone(),
+        handle.clone(),
+        live,
         stop_rx.clone(),
     ));
 
@@ -114,9 +153,16 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
     println!("thingcore: store {}", opened.description);
     println!("thingcore: restored {sessions} sessions and {retained} retained messages");
     println!("thingcore: rules {rule_count} enabled");
-    println!("thingcore: auth open (local default: unauthenticated clients are accepted)");
+    println!("thingcore: {}", options.auth.banner());
     println!("thingcore: credentials {credentials_line}");
     println!("thingcore: mqtt listening on mqtt://{mqtt_addr}");
+    println!("thingcore: tls listening on mqtts://{tls_addr}");
+    println!(
+        "thingcore: tls-server certificate {} key {} for {}",
+        tls_files.server_certificate.display(),
+        tls_files.server_key.display(),
+        options.tls_hostname.join(",")
+    );
     println!("thingcore: websocket listening on ws://{http_addr}/mqtt");
     println!("thingcore: http listening on http://{http_addr}");
     println!("thingcore: ca certificate {ca_line}");
@@ -140,6 +186,8 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
     let _ = stop_tx.send(true);
     tracing::info!("shutting down: disconnecting clients, persisting, flushing the store");
     let _ = mqtt_task.await;
+    let _ = tls_task.await;
+    let _ = revocation_task.await;
     let _ = hub_task.await;
     opened.store.flush().await.context("flushing the store")?;
     println!("thingcore: stopped");
@@ -186,10 +234,14 @@ impl ServeOptions {
     }
 }
 
+/// With `--auth strict`, the plain listener's clients are authenticated too.
+type PlainAuth = Option<(Arc<dyn Authenticator>, LiveConnections)>;
+
 async fn accept_mqtt(
     listener: TcpListener,
     hub: HubHandle,
     max_packet: usize,
+    auth: PlainAuth,
     mut stop: watch::Receiver<bool>,
 ) {
     loop {
@@ -199,7 +251,12 @@ async fn accept_mqtt(
                 Ok((stream, peer)) => {
                     let _ = stream.set_nodelay(true);
                     let info = ConnectionInfo { ip_address: Some(peer.ip().to_string()), ..ConnectionInfo::default() };
-                    tokio::spawn(serve_stream(stream, info, hub.clone(), max_packet));
+                    let auth = auth.as_ref().map(|(authenticator, live)| ListenerAuth {
+                        authenticator: authenticator.clone(),
+                        credentials: Credentials { source_ip: Some(peer.ip()), ..Credentials::default() },
+                        live: live.clone(),
+                    });
+                    tokio::spawn(connection::serve_with(stream, info, hub.clone(), max_packet, auth));
                 }
                 Err(error) => {
                     // Out of file descriptors and the like: wait a little instead of spinning.
@@ -209,15 +266,6 @@ async fn accept_mqtt(
             }
         }
     }
-}
-
-async fn serve_stream<T: Transport>(
-    stream: T,
-    info: ConnectionInfo,
-    hub: HubHandle,
-    max_packet: usize,
-) {
-    connection::serve(stream, info, hub, max_packet).await;
 }
 
 async fn stopped(mut stop: watch::Receiver<bool>) {

@@ -18,6 +18,8 @@
 //! - [`policy_targets`]: policies attached to certificates and thing groups.
 //! - [`principals`]: Attach/DetachThingPrincipal, ListThingPrincipals, ListPrincipalThings.
 //! - [`authorizers`]: custom authorizers and the default authorizer.
+//! - [`principal_auth`]: authenticating a client certificate and building its rights; the
+//!   auth generation that moves with every registry write.
 //!
 //! Operations take the wire's values (names as text, bodies as their request types) and
 //! answer with the wire's JSON output; [`crate::http`] only routes.
@@ -31,6 +33,7 @@ pub mod keys;
 pub mod membership;
 pub mod policies;
 pub mod policy_targets;
+pub mod principal_auth;
 pub mod principals;
 pub(crate) mod repo;
 pub mod rules;
@@ -40,6 +43,7 @@ pub mod things;
 use crate::ca::{LocalCa, StoredLocalCa};
 use error::ServiceError;
 use serde_json::{json, Value};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use thingcore::registry::{RegistryConfig, RegistryError};
 use thingcore::store::{Expect, Store};
@@ -60,6 +64,8 @@ pub struct RegistryService {
     clock: Arc<dyn Clock>,
     config: Arc<RegistryConfig>,
     ca: Arc<Mutex<Option<Arc<LocalCa>>>>,
+    /// Moves with every successful write (see [`principal_auth`]).
+    auth_generation: Arc<AtomicU64>,
 }
 
 impl std::fmt::Debug for RegistryService {
@@ -88,6 +94,7 @@ impl RegistryService {
             clock,
             config: Arc::new(config),
             ca: Arc::new(Mutex::new(None)),
+            auth_generation: Arc::new(AtomicU64::new(0)),
         }
     }
 
@@ -108,6 +115,26 @@ impl RegistryService {
     /// [`ServiceError`] when the Store or the CA fails.
     pub async fn ca_certificate_pem(&self) -> Result<String, ServiceError> {
         Ok(self.local_ca().await?.certificate().pem.clone())
+    }
+
+    /// A TLS server certificate for `hostnames` (DNS names or IP addresses) from the local CA,
+    /// with a new key: `(certificate PEM, private key PEM)`.
+    ///
+    /// # Errors
+    /// [`ServiceError`] when the Store or the CA fails.
+    pub async fn issue_server_certificate(
+        &self,
+        hostnames: &[String],
+    ) -> Result<(String, String), ServiceError> {
+        self.local_ca()
+            .await?
+            .issue_server_certificate(hostnames, self.now_secs())
+            .map_err(ServiceError::Ca)
+    }
+
+    /// Notes a registry write: cached authorizations must be checked again.
+    pub(crate) fn bump_auth_generation(&self) {
+        self.auth_generation.fetch_add(1, Ordering::Relaxed);
     }
 
     fn cached_ca(&self) -> Option<Arc<LocalCa>> {

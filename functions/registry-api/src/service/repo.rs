@@ -183,7 +183,10 @@ impl RegistryService {
     /// Applies a transaction; `false` when a condition failed (the caller reads again).
     pub(crate) async fn commit(&self, ops: Vec<WriteOp>) -> Result<bool, ServiceError> {
         match self.store.transact(ops).await {
-            Ok(()) => Ok(true),
+            Ok(()) => {
+                self.bump_auth_generation();
+                Ok(true)
+            }
             Err(thingcore::Error::TransactionCanceled { .. })
             | Err(thingcore::Error::ConditionFailed { .. }) => Ok(false),
             Err(error) => Err(ServiceError::Store(error)),

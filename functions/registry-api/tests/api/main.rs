@@ -8,6 +8,7 @@ mod ca_certificates;
 mod certificates;
 mod groups;
 mod policies;
+mod principal_auth;
 mod principals;
 mod routing;
 mod sqlite;

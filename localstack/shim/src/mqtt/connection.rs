@@ -1,10 +1,13 @@
 //! One MQTT connection: read bytes and decode packets for the hub; encode and write what the
 //! hub sends; enforce the keep-alive. No broker decisions are made here.
 
+use super::auth::{AuthOutcome, Authenticator, ConnectRequest, Credentials};
 use super::hub::{ConnCommand, ConnSender, HubEvent, HubHandle};
+use super::revocation::LiveConnections;
 use super::transport::Transport;
 use bytes::BytesMut;
 use std::sync::atomic::Ordering;
+use std::sync::Arc;
 use std::time::Duration;
 use thingcore::broker::aliases::OutboundAliases;
 use thingcore::broker::{ConnectionInfo, DisconnectReason};
@@ -21,12 +24,47 @@ const READ_CHUNK: usize = 8 * 1024;
 /// (tens of thousands of them), busy ones grow their buffers as they need.
 const IDLE_BUFFER: usize = 512;
 
-/// Serves one connection until it ends.
+/// How a listener authenticates its clients.
+#[derive(Debug, Clone)]
+pub struct ListenerAuth {
+    /// Who decides.
+    pub authenticator: Arc<dyn Authenticator>,
+    /// What the listener learned about this client.
+    pub credentials: Credentials,
+    /// Where accepted connections are listed for revocation.
+    pub live: LiveConnections,
+}
+
+/// Removes a connection from the live list when its task ends.
+struct Listed {
+    live: LiveConnections,
+    conn: thingcore::broker::ConnId,
+}
+
+impl Drop for Listed {
+    fn drop(&mut self) {
+        self.live.remove(self.conn);
+    }
+}
+
+/// Serves one connection of an open listener until it ends.
 pub async fn serve<T: Transport>(
-    mut transport: T,
+    transport: T,
     info: ConnectionInfo,
     hub: HubHandle,
     max_packet: usize,
+) {
+    serve_with(transport, info, hub, max_packet, None).await;
+}
+
+/// Serves one connection until it ends; with `auth`, the client is authenticated after its
+/// CONNECT (refused: CONNACK 0x86/0x87, 3.1.1: 4/5) and its rights go to the broker.
+pub async fn serve_with<T: Transport>(
+    mut transport: T,
+    mut info: ConnectionInfo,
+    hub: HubHandle,
+    max_packet: usize,
+    auth: Option<ListenerAuth>,
 ) {
     let conn = hub.next_conn_id();
     let mut buf = BytesMut::with_capacity(IDLE_BUFFER);
@@ -52,6 +90,42 @@ pub async fn serve<T: Transport>(
         }
     };
     let version = connect.protocol;
+    let mut _listed = None;
+    if let Some(auth) = auth {
+        let request = ConnectRequest::from_connect(&connect);
+        match auth
+            .authenticator
+            .authenticate(&auth.credentials, &request)
+            .await
+        {
+            AuthOutcome::Accepted {
+                principal,
+                authorization,
+            } => {
+                info.principal = Some(principal);
+                info.authorization = Some(authorization);
+                auth.live
+                    .insert(conn, auth.authenticator.clone(), auth.credentials, request);
+                _listed = Some(Listed {
+                    live: auth.live,
+                    conn,
+                });
+            }
+            AuthOutcome::Refused { refusal, reason } => {
+                tracing::info!(client_id = %connect.client_id, ip = ?info.ip_address, %reason, "CONNECT refused");
+                let mut out = BytesMut::new();
+                let connack = Packet::ConnAck(ConnAck {
+                    session_present: false,
+                    reason_code: refusal.connack_code(version.is_v5()),
+                    properties: Default::default(),
+                });
+                mqtt::encode(&connack, version, &mut out);
+                let _ = transport.write(&out).await;
+                transport.close().await;
+                return;
+            }
+        }
+    }
     let mut aliases = OutboundAliases::new(if version.is_v5() {
         connect.properties.topic_alias_maximum.unwrap_or(0)
     } else {

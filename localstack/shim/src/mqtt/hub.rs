@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use thingcore::broker::{Broker, ConnId, ConnectionInfo, DisconnectReason, Message, Output};
 use thingcore::mqtt::{Connect, Packet, ProtocolVersion, QoS};
+use thingcore::policy::Authorization;
 use thingcore::{Clock, SystemClock};
 use tokio::sync::{mpsc, oneshot};
 
@@ -111,6 +112,18 @@ pub enum HubEvent {
         /// Answered when routed.
         done: oneshot::Sender<()>,
     },
+    /// Replace a live connection's rights (its policies changed).
+    SetAuthorization {
+        /// The connection.
+        conn: ConnId,
+        /// Its new rights.
+        authorization: Option<Arc<Authorization>>,
+    },
+    /// Disconnect a connection whose credentials were revoked.
+    Revoke {
+        /// The connection.
+        conn: ConnId,
+    },
     /// Every retained message.
     ListRetained {
         /// The answer.
@@ -147,6 +160,24 @@ impl HubHandle {
     pub async fn publish(&self, message: Message) -> bool {
         let (done, wait) = oneshot::channel();
         self.send(HubEvent::Publish { message, done }).await && wait.await.is_ok()
+    }
+
+    /// Replaces a live connection's rights; `false` when the hub has stopped.
+    pub async fn set_authorization(
+        &self,
+        conn: ConnId,
+        authorization: Option<Arc<Authorization>>,
+    ) -> bool {
+        self.send(HubEvent::SetAuthorization {
+            conn,
+            authorization,
+        })
+        .await
+    }
+
+    /// Disconnects a connection whose credentials were revoked.
+    pub async fn revoke(&self, conn: ConnId) -> bool {
+        self.send(HubEvent::Revoke { conn }).await
     }
 
     /// Every retained message.
@@ -294,6 +325,14 @@ impl Hub {
                 let _ = done.send(());
                 outputs
             }
+            HubEvent::SetAuthorization {
+                conn,
+                authorization,
+            } => {
+                self.broker.set_authorization(conn, authorization);
+                return;
+            }
+            HubEvent::Revoke { conn } => self.broker.revoke(conn, now),
             HubEvent::ListRetained { reply } => {
                 let _ = reply.send(self.broker.retained_messages().cloned().collect());
                 return;

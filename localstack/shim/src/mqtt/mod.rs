@@ -4,12 +4,16 @@
 //!   router does. It turns the broker's outputs into writes to connections and to the Store.
 //! - [`connection`]: one task per connection: bytes ↔ packets with the core codec, keep-alive.
 //! - [`transport`]: the byte pipes a connection runs over: TCP and WebSocket (`/mqtt`).
+//! - [`auth`]: the [`auth::Authenticator`] seam: credentials and CONNECT → rights.
+//! - [`revocation`]: registry changes applied to live connections.
 //! - [`persist`]: write-behind of sessions and retained messages to the Store, and loading
 //!   them at start.
 
+pub mod auth;
 pub mod connection;
 pub mod hub;
 pub mod persist;
+pub mod revocation;
 pub mod transport;
 
 pub use hub::{Hub, HubHandle};

@@ -12,6 +12,10 @@ pub struct Server {
     pub mqtt_port: u16,
     /// The HTTP base URL.
     pub http_url: String,
+    /// The MQTT-over-TLS port.
+    pub tls_port: u16,
+    /// The data directory (`ca.pem`, `server.pem`, `server.key` are written there).
+    pub data_dir: tempfile::TempDir,
 }
 
 impl Drop for Server {
@@ -23,6 +27,7 @@ impl Drop for Server {
 
 /// Starts the server on ports the OS picks and waits for its banner.
 pub fn start() -> Server {
+    let data_dir = tempfile::tempdir().expect("a data directory");
     let mut child = Command::new(env!("CARGO_BIN_EXE_thingcore"))
         .args([
             "serve",
@@ -31,7 +36,11 @@ pub fn start() -> Server {
             "127.0.0.1:0",
             "--mqtt-addr",
             "127.0.0.1:0",
+            "--tls-addr",
+            "127.0.0.1:0",
         ])
+        .arg("--data-dir")
+        .arg(data_dir.path())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -39,10 +48,14 @@ pub fn start() -> Server {
     let stdout = child.stdout.take().expect("stdout");
     let mut lines = BufReader::new(stdout).lines();
     let mut mqtt_port = None;
+    let mut tls_port = None;
     let http_url = loop {
         let line = lines.next().expect("banner line").expect("readable");
         if let Some(addr) = line.strip_prefix("thingcore: mqtt listening on mqtt://") {
             mqtt_port = addr.rsplit(':').next().and_then(|p| p.parse().ok());
+        }
+        if let Some(addr) = line.strip_prefix("thingcore: tls listening on mqtts://") {
+            tls_port = addr.rsplit(':').next().and_then(|p| p.parse().ok());
         }
         if let Some(url) = line.strip_prefix("thingcore: http listening on ") {
             break url.to_string();
@@ -54,5 +67,7 @@ pub fn start() -> Server {
         child,
         mqtt_port: mqtt_port.expect("an MQTT port in the banner"),
         http_url,
+        tls_port: tls_port.expect("a TLS port in the banner"),
+        data_dir,
     }
 }
