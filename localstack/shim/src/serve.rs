@@ -150,6 +150,7 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
     ));
 
     // The banner goes to stdout, one fact per line, so scripts and tests can read it.
+    let mut signals = ShutdownSignals::install()?;
     println!("thingcore: store {}", opened.description);
     println!("thingcore: restored {sessions} sessions and {retained} retained messages");
     println!("thingcore: rules {rule_count} enabled");
@@ -180,7 +181,7 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
     let server = axum::serve(http_listener, app).with_graceful_shutdown(stopped(stop_rx));
     tokio::select! {
         result = server => result.context("the HTTP listener failed")?,
-        () = shutdown_signal() => {}
+        () = signals.recv() => {}
     }
     // Whichever ended first, stop everything.
     let _ = stop_tx.send(true);
@@ -276,27 +277,30 @@ async fn stopped(mut stop: watch::Receiver<bool>) {
     }
 }
 
-/// Resolves on Ctrl-C or SIGTERM.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        if let Err(error) = tokio::signal::ctrl_c().await {
-            tracing::error!(%error, "cannot listen for Ctrl-C");
-            std::future::pending::<()>().await;
+/// Ctrl-C (SIGINT) and SIGTERM, listened for from the moment this is made.
+///
+/// Made before the banner is printed, so a supervisor that signals as soon as it reads the
+/// banner stops the server gracefully instead of killing it with the default handler.
+struct ShutdownSignals {
+    interrupt: tokio::signal::unix::Signal,
+    terminate: tokio::signal::unix::Signal,
+}
+
+impl ShutdownSignals {
+    /// Installs the handlers.
+    fn install() -> anyhow::Result<Self> {
+        use tokio::signal::unix::{signal, SignalKind};
+        Ok(Self {
+            interrupt: signal(SignalKind::interrupt()).context("cannot listen for Ctrl-C")?,
+            terminate: signal(SignalKind::terminate()).context("cannot listen for SIGTERM")?,
+        })
+    }
+
+    /// Resolves on the first of the two signals.
+    async fn recv(&mut self) {
+        tokio::select! {
+            _ = self.interrupt.recv() => {}
+            _ = self.terminate.recv() => {}
         }
-    };
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(error) => {
-                tracing::error!(%error, "cannot listen for SIGTERM");
-                std::future::pending::<()>().await;
-            }
-        }
-    };
-    tokio::select! {
-        () = ctrl_c => {}
-        () = terminate => {}
     }
 }
