@@ -6,7 +6,8 @@
 
 use gateway::{GatewayConfig, GatewayService, InProcessRouter};
 use lambda_runtime::{run, service_fn, Error, LambdaEvent};
-use rules_evaluator::{RulesEngine, SinkConfig};
+use registry_api::{RegistryConfig, RegistryService};
+use rules_evaluator::{RulesEngine, SinkConfig, StoreFunctions};
 use serde_json::Value;
 use shadow_updater::ShadowService;
 use std::sync::Arc;
@@ -37,12 +38,25 @@ async fn main() -> Result<(), Error> {
         GatewayConfig::default(),
         clock.clone(),
     );
+    let shadows = ShadowService::new(store.clone(), clock.clone());
+    // get_thing_shadow and get_registry_data in rules read the same tables.
+    let functions = StoreFunctions::new(
+        shadows.clone(),
+        RegistryService::new(
+            store.clone(),
+            clock.clone(),
+            RegistryConfig {
+                account_id: account.clone(),
+                ..RegistryConfig::default()
+            },
+        ),
+    );
+    let rules = RulesEngine::new(store)
+        .with_account_id(account)
+        .with_resolver(Arc::new(functions));
     let router = InProcessRouter::new(gateway.clone(), clock.clone())
-        .with_shadows(ShadowService::new(store.clone(), clock.clone()))
-        .with_rules(
-            Arc::new(RulesEngine::new(store).with_account_id(account)),
-            SinkConfig::from_env(),
-        );
+        .with_shadows(shadows)
+        .with_rules(Arc::new(rules), SinkConfig::from_env());
     run(service_fn(|event: LambdaEvent<Value>| {
         let (gateway, router) = (gateway.clone(), router.clone());
         async move { gateway::lambda::handle(&gateway, &router, event.payload).await }

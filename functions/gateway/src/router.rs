@@ -109,7 +109,9 @@ impl InProcessRouter {
                         tracing::warn!(%error, "reloading topic rules failed");
                     }
                 }
-                let work = rules.evaluate(&RuleMessage::from_broker(&message, None));
+                let work = rules
+                    .evaluate_async(&RuleMessage::from_broker(&message, None))
+                    .await;
                 if !work.is_empty() {
                     let publisher = Arc::new(HopPublisher {
                         router: self.clone(),
