@@ -7,11 +7,12 @@
 //! so does [`execute`]. A rule without an error action logs its failures; an error action that
 //! fails is logged too, and never chained or retried.
 //!
-//! Sinks: [`republish`] here; sqs, sns, kinesis, firehose, s3, cloudwatchLogs, dynamoDB and
-//! dynamoDBv2 on the AWS SDK (`thingcore_aws::sinks`), wired by [`ActionSinks::standard`].
-//! lambda and http arrive later; until then their actions fail with
+//! Sinks: [`republish`] and [`http`] here; sqs, sns, kinesis, firehose, s3, cloudwatchLogs,
+//! dynamoDB and dynamoDBv2 on the AWS SDK (`thingcore_aws::sinks`), wired by
+//! [`ActionSinks::standard`]. lambda arrives later; until then its actions fail with
 //! [`ActionError::NotImplemented`], so error actions fire.
 
+pub mod http;
 pub mod republish;
 
 use crate::engine::RuleWork;
@@ -70,6 +71,7 @@ impl ActionSinks {
         for (kind, sink) in thingcore_aws::sinks::all(aws) {
             sinks.insert(kind, sink);
         }
+        sinks.insert("http", Arc::new(http::HttpSink::new()));
         sinks
     }
 

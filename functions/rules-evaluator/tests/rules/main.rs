@@ -8,3 +8,4 @@ mod actions;
 mod engine;
 mod error_actions;
 mod external;
+mod http;
