@@ -226,9 +226,26 @@ mod tests {
         ]
     }
 
+    /// Handles `event` with the AWS sinks pointed at a closed local port, without retries: the
+    /// `to_lambda` rule's Invoke is refused at once, and its error action runs.
     fn run(engine: &RulesEngine, event: Value) -> Value {
-        futures::executor::block_on(handle(engine, &SinkConfig::from_env(), event))
-            .unwrap_or_else(|e| panic!("{e}"))
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap_or_else(|e| panic!("{e}"));
+        runtime.block_on(async {
+            let closed = std::net::TcpListener::bind("127.0.0.1:0")
+                .and_then(|l| l.local_addr())
+                .unwrap_or_else(|e| panic!("{e}"));
+            let config = thingcore_aws::config::load(Some(&format!("http://{closed}")))
+                .await
+                .into_builder()
+                .retry_config(aws_sdk_dynamodb::config::retry::RetryConfig::disabled())
+                .build();
+            handle(engine, &SinkConfig::fixed(config), event)
+                .await
+                .unwrap_or_else(|e| panic!("{e}"))
+        })
     }
 
     #[test]

@@ -1,7 +1,8 @@
-//! Errors of setting up the AWS adapters. Once running, failures surface through the port as
+//! Errors of setting up the AWS adapters, and of invoking Lambda functions
+//! ([`crate::lambda::LambdaInvoker`]). Once running, Store failures surface through the port as
 //! `thingcore::Error::Storage` with the SDK error kept as the source.
 
-/// Why an AWS adapter could not be set up.
+/// Why an AWS adapter could not be set up, or a Lambda invocation failed.
 #[derive(Debug, thiserror::Error)]
 pub enum AwsError {
     /// DynamoDB did not answer (wrong endpoint, server down, network).
@@ -25,5 +26,46 @@ pub enum AwsError {
         table: String,
         /// The SDK's account of the failure.
         message: String,
+    },
+
+    /// Lambda has no such function (`ResourceNotFoundException`).
+    #[error("ResourceNotFoundException: {message}")]
+    FunctionNotFound {
+        /// The function as named by the caller.
+        function: String,
+        /// Lambda's message.
+        message: String,
+    },
+
+    /// The function ran and failed: Lambda answered with `X-Amz-Function-Error`.
+    #[error("the function {function} failed ({kind}): {payload}")]
+    FunctionError {
+        /// The function as named by the caller.
+        function: String,
+        /// `Unhandled` (the runtime caught an error) or `Handled`.
+        kind: String,
+        /// The error document the function returned, e.g.
+        /// `{"errorMessage": "...", "errorType": "..."}`.
+        payload: String,
+    },
+
+    /// Lambda refused the invocation for another reason, or could not be reached in time.
+    #[error("{}{message}", code.as_deref().map(|c| format!("{c}: ")).unwrap_or_default())]
+    InvokeFailed {
+        /// The function as named by the caller.
+        function: String,
+        /// Lambda's error code, e.g. `TooManyRequestsException`, when it answered.
+        code: Option<String>,
+        /// Lambda's message, or the SDK's account of the failure.
+        message: String,
+    },
+
+    /// A synchronous invocation answered something that is not JSON.
+    #[error("the function {function} answered something that is not JSON: {reason}")]
+    InvalidAnswer {
+        /// The function as named by the caller.
+        function: String,
+        /// The parser's complaint.
+        reason: String,
     },
 }

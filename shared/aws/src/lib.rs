@@ -7,17 +7,20 @@
 //!   `thingcore init-tables`, `thingcore serve --store dynamodb` and the LocalStack init).
 //! - [`dynamo`]: [`DynamoStore`], the Store port on DynamoDB.
 //! - [`sinks`]: the rule-action sinks (core's ActionSink port) on the AWS SDK.
+//! - [`lambda`]: [`LambdaInvoker`], invoking Lambda functions (RequestResponse or Event).
 //! - [`management`]: [`ManagementApiPublisher`], the gateway's fan-out on the API Gateway
 //!   Management API (`PostToConnection`).
 
 pub mod config;
 pub mod dynamo;
 mod error;
+pub mod lambda;
 pub mod management;
 pub mod sinks;
 pub mod tables;
 
 pub use dynamo::DynamoStore;
 pub use error::AwsError;
+pub use lambda::LambdaInvoker;
 pub use management::ManagementApiPublisher;
 pub use tables::TableNames;

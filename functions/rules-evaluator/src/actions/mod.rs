@@ -8,8 +8,8 @@
 //! fails is logged too, and never chained or retried.
 //!
 //! Sinks: [`republish`] and [`http`] here; sqs, sns, kinesis, firehose, s3, cloudwatchLogs,
-//! dynamoDB and dynamoDBv2 on the AWS SDK (`thingcore_aws::sinks`), wired by
-//! [`ActionSinks::standard`]. lambda arrives later; until then its actions fail with
+//! dynamoDB, dynamoDBv2 and lambda on the AWS SDK (`thingcore_aws::sinks`), wired by
+//! [`ActionSinks::standard`]. An action type without a sink fails with
 //! [`ActionError::NotImplemented`], so error actions fire.
 
 pub mod http;

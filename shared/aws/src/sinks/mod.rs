@@ -6,6 +6,7 @@
 //! - [`sns`]: `sns` (Publish; `messageFormat` RAW or JSON).
 //! - [`kinesis`]: `kinesis` (PutRecord; `partitionKey`).
 //! - [`firehose`]: `firehose` (PutRecord / PutRecordBatch; `separator`, `batchMode`).
+//! - [`lambda`]: `lambda` (Invoke, `InvocationType` `Event`, through [`crate::lambda`]).
 //! - [`s3`]: `s3` (PutObject; `key`, `cannedAcl`).
 //! - [`cloudwatch_logs`]: `cloudwatchLogs` (PutLogEvents; `batchMode`).
 //! - [`dynamodb`]: `dynamoDB` (hash/range key, `payloadField`, `operation`) and `dynamoDBv2`
@@ -24,6 +25,7 @@ pub mod cloudwatch_logs;
 pub mod dynamodb;
 pub mod firehose;
 pub mod kinesis;
+pub mod lambda;
 pub mod s3;
 pub mod sns;
 pub mod sqs;
@@ -100,6 +102,7 @@ pub fn all(config: &SinkConfig) -> Vec<(&'static str, Arc<dyn ActionSink>)> {
             Arc::new(firehose::FirehoseSink::new(config.clone())),
         ),
         ("s3", Arc::new(s3::S3Sink::new(config.clone()))),
+        ("lambda", Arc::new(lambda::LambdaSink::new(config.clone()))),
         (
             "cloudwatchLogs",
             Arc::new(cloudwatch_logs::CloudwatchLogsSink::new(config.clone())),
