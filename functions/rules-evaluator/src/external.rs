@@ -1,7 +1,8 @@
-//! The SQL functions that read thingcore's own services: `get_thing_shadow` through the
-//! shadow-updater function's [`ShadowService`], and `get_registry_data` through the
-//! registry-api function's [`RegistryService`] — the same code the HTTP APIs run, on the same
-//! Store.
+//! The SQL functions that call services: `get_thing_shadow` through the shadow-updater
+//! function's [`ShadowService`], and `get_registry_data` through the registry-api function's
+//! [`RegistryService`] — the same code the HTTP APIs run, on the same Store; `aws_lambda` and
+//! `get_dynamodb` through `thingcore_aws::sql_functions` on the sinks' SDK configuration
+//! (`AWS_ENDPOINT_URL_LAMBDA`, `AWS_ENDPOINT_URL_DYNAMODB`, ...), loaded on first use.
 //!
 //! The rules engine evaluates a rule with a [`thingcore::sql::Prefetch`], resolves the calls it
 //! noted with an [`ExternalResolver`], and evaluates again ([`crate::RulesEngine::evaluate_async`]).
@@ -12,8 +13,11 @@
 
 use registry_api::{RegistryService, ServiceError};
 use shadow_updater::{ShadowFailure, ShadowService};
+use std::sync::Arc;
 use thingcore::registry::RegistryError;
 use thingcore::sql::{EvalError, ExternalCall, Value};
+use thingcore_aws::sinks::SinkConfig;
+use thingcore_aws::sql_functions::AwsSqlFunctions;
 
 /// The most thing groups `get_registry_data('ListThingGroupsForThing', ...)` returns (the
 /// API's largest page).
@@ -30,12 +34,13 @@ pub trait ExternalResolver: Send + Sync {
     async fn resolve(&self, call: &ExternalCall) -> Result<Value<'static>, EvalError>;
 }
 
-/// `get_thing_shadow` and `get_registry_data` over the Store; every other external function is
-/// [`EvalError::ExternalUnavailable`].
+/// `get_thing_shadow` and `get_registry_data` over the Store, `aws_lambda` and `get_dynamodb`
+/// on AWS; every other external function is [`EvalError::ExternalUnavailable`].
 #[derive(Clone)]
 pub struct StoreFunctions {
     shadows: ShadowService,
     registry: RegistryService,
+    aws: Arc<AwsSqlFunctions>,
 }
 
 impl std::fmt::Debug for StoreFunctions {
@@ -45,9 +50,62 @@ impl std::fmt::Debug for StoreFunctions {
 }
 
 impl StoreFunctions {
-    /// Functions answered by `shadows` and `registry`.
+    /// Functions answered by `shadows` and `registry`, and by AWS as the SDK's environment
+    /// says (loaded when a rule first calls `aws_lambda` or `get_dynamodb`).
     pub fn new(shadows: ShadowService, registry: RegistryService) -> Self {
-        Self { shadows, registry }
+        Self {
+            shadows,
+            registry,
+            aws: Arc::new(AwsSqlFunctions::new(SinkConfig::from_env())),
+        }
+    }
+
+    /// `aws_lambda` and `get_dynamodb` on `config` instead of the environment.
+    #[must_use]
+    pub fn with_aws(mut self, config: SinkConfig) -> Self {
+        self.aws = Arc::new(AwsSqlFunctions::new(config));
+        self
+    }
+
+    /// `aws_lambda(functionArn, inputJson)`: the function's answer (Undefined for an argument
+    /// of the wrong type, as AWS's type errors are).
+    async fn aws_lambda(&self, call: &ExternalCall) -> Result<Value<'static>, EvalError> {
+        let Some(function) = call.str_arg(0) else {
+            return Ok(Value::Undefined);
+        };
+        let Some(input) = call.args.get(1).and_then(Value::to_json) else {
+            return Ok(Value::Undefined);
+        };
+        match self.aws.aws_lambda(function, &input).await {
+            Ok(answer) => Ok(Value::from_json(&answer)),
+            Err(error) => Err(external(call, error.to_string())),
+        }
+    }
+
+    /// `get_dynamodb(tableName, partitionKeyName, partitionKeyValue, roleArn)` or with
+    /// `sortKeyName, sortKeyValue` before the role: the item, Undefined when there is none.
+    async fn dynamodb_item(&self, call: &ExternalCall) -> Result<Value<'static>, EvalError> {
+        let json = |i: usize| call.args.get(i).and_then(Value::to_json);
+        let (Some(table), Some(partition_name), Some(partition_value)) =
+            (call.str_arg(0), call.str_arg(1), json(2))
+        else {
+            return Ok(Value::Undefined);
+        };
+        let sort_value = json(4);
+        let sort = match (call.args.len(), call.str_arg(3), &sort_value) {
+            (6, Some(name), Some(value)) => Some((name, value)),
+            (6, _, _) => return Ok(Value::Undefined),
+            _ => None,
+        };
+        match self
+            .aws
+            .get_dynamodb(table, (partition_name, &partition_value), sort)
+            .await
+        {
+            Ok(Some(item)) => Ok(Value::from_json(&item)),
+            Ok(None) => Ok(Value::Undefined),
+            Err(error) => Err(external(call, error.to_string())),
+        }
     }
 
     /// `get_thing_shadow(thingName, roleArn)` or `get_thing_shadow(thingName, shadowName,
@@ -110,6 +168,8 @@ impl ExternalResolver for StoreFunctions {
         match call.name.as_str() {
             "get_thing_shadow" => self.thing_shadow(call).await,
             "get_registry_data" => self.registry_data(call).await,
+            "aws_lambda" => self.aws_lambda(call).await,
+            "get_dynamodb" => self.dynamodb_item(call).await,
             _ => Err(EvalError::ExternalUnavailable {
                 name: call.name.clone(),
             }),

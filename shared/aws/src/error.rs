@@ -2,7 +2,7 @@
 //! ([`crate::lambda::LambdaInvoker`]). Once running, Store failures surface through the port as
 //! `thingcore::Error::Storage` with the SDK error kept as the source.
 
-/// Why an AWS adapter could not be set up, or a Lambda invocation failed.
+/// Why an AWS adapter could not be set up, or a Lambda invocation or `get_dynamodb()` failed.
 #[derive(Debug, thiserror::Error)]
 pub enum AwsError {
     /// DynamoDB did not answer (wrong endpoint, server down, network).
@@ -66,6 +66,24 @@ pub enum AwsError {
         /// The function as named by the caller.
         function: String,
         /// The parser's complaint.
+        reason: String,
+    },
+
+    /// `get_dynamodb()`: DynamoDB refused the GetItem or could not be reached.
+    #[error("GetItem on {table} failed: {message}")]
+    GetItemFailed {
+        /// The table.
+        table: String,
+        /// DynamoDB's error code and message, or the SDK's account of the failure.
+        message: String,
+    },
+
+    /// `get_dynamodb()`: a key value that cannot be a DynamoDB key.
+    #[error("the key {name} is not valid: {reason}")]
+    InvalidKey {
+        /// The key attribute's name.
+        name: String,
+        /// Why not.
         reason: String,
     },
 }

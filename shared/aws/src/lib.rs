@@ -8,6 +8,7 @@
 //! - [`dynamo`]: [`DynamoStore`], the Store port on DynamoDB.
 //! - [`sinks`]: the rule-action sinks (core's ActionSink port) on the AWS SDK.
 //! - [`lambda`]: [`LambdaInvoker`], invoking Lambda functions (RequestResponse or Event).
+//! - [`sql_functions`]: `aws_lambda()` and `get_dynamodb()` of IoT SQL.
 //! - [`management`]: [`ManagementApiPublisher`], the gateway's fan-out on the API Gateway
 //!   Management API (`PostToConnection`).
 
@@ -17,6 +18,7 @@ mod error;
 pub mod lambda;
 pub mod management;
 pub mod sinks;
+pub mod sql_functions;
 pub mod tables;
 
 pub use dynamo::DynamoStore;

@@ -284,3 +284,23 @@ async fn an_unknown_function_fails_with_lambdas_error() {
         "{text}"
     );
 }
+
+#[tokio::test]
+async fn the_aws_lambda_sql_function_returns_the_answer() {
+    let (url, calls) = stub(functions()).await;
+    let functions = thingcore_aws::sql_functions::AwsSqlFunctions::new(config(&url).await);
+    let arn = "arn:aws:lambda:us-east-1:000000000000:function:echo";
+    let answer = functions
+        .aws_lambda(arn, &json!({"payload": {"temp": 31}}))
+        .await
+        .expect("an answer");
+    assert_eq!(answer, json!({"payload": {"temp": 31}}));
+    assert_eq!(
+        calls.lock().expect("lock")[0].invocation_type,
+        "RequestResponse"
+    );
+    assert!(matches!(
+        functions.aws_lambda("missing", &json!({})).await,
+        Err(AwsError::FunctionNotFound { .. })
+    ));
+}
