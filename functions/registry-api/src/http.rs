@@ -376,6 +376,9 @@ async fn dispatch(s: &RegistryService, c: &Call<'_>) -> Routed {
         ("GET", ["authorizer", name]) => run!(s.describe_authorizer(name).await),
         ("PUT", ["authorizer", name]) => run!(s.update_authorizer(name, c.body()?).await),
         ("DELETE", ["authorizer", name]) => run!(s.delete_authorizer(name).await),
+        ("POST", ["authorizer", name, "test"]) => {
+            run!(s.test_invoke_authorizer(name, c.body()?).await)
+        }
         ("POST", ["default-authorizer"]) => run!(s.set_default_authorizer(c.body()?).await),
         ("GET", ["default-authorizer"]) => run!(s.describe_default_authorizer().await),
         ("DELETE", ["default-authorizer"]) => run!(s.clear_default_authorizer().await),
@@ -439,6 +442,7 @@ fn is_known_path(path: &[&str]) -> bool {
             | ["authorizers"]
             | ["authorizers", ""]
             | ["authorizer", _]
+            | ["authorizer", _, "test"]
             | ["default-authorizer"]
             | ["rules"]
             | ["rules", _]

@@ -20,6 +20,7 @@
 
 pub mod apigw;
 pub mod auth_mode;
+pub mod authorizer_functions;
 pub mod cli;
 pub mod http;
 pub mod http_auth;

@@ -4,6 +4,7 @@
 use crate::cli::ServeOptions;
 use crate::mqtt::auth::{Authenticator, Credentials, RegistryAuthenticator};
 use crate::mqtt::connection::ListenerAuth;
+use crate::mqtt::custom_auth::CustomAuthenticator;
 use crate::mqtt::persist::{self, Persister};
 use crate::mqtt::revocation::{self, LiveConnections};
 use crate::mqtt::{connection, Hub, HubHandle};
@@ -62,8 +63,10 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
         region: registry_config.region.clone(),
         account_id: registry_config.account_id.clone(),
     });
+    let authorizer_functions = Arc::new(crate::authorizer_functions::LocalFunctions::from_env()?);
     let registry =
-        RegistryService::new(opened.store.clone(), Arc::new(SystemClock), registry_config);
+        RegistryService::new(opened.store.clone(), Arc::new(SystemClock), registry_config)
+            .with_authorizer_functions(authorizer_functions.clone());
     let ca_pem = registry
         .ca_certificate_pem()
         .await
@@ -120,12 +123,28 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
     );
     let hub_task = tokio::spawn(hub.run(stopped(stop_rx.clone())));
     let live = LiveConnections::default();
-    let authenticator: Arc<dyn Authenticator> =
+    // Certificates, and custom authorizers for clients that ask for one (or, where credentials
+    // are required, for clients without a certificate when a default authorizer is set).
+    let certificates: Arc<dyn Authenticator> =
         Arc::new(RegistryAuthenticator::new(registry.clone()));
-    let plain_auth = options
-        .auth
-        .authenticates_plain_listeners()
-        .then(|| (authenticator.clone(), live.clone()));
+    let authenticator: Arc<dyn Authenticator> = Arc::new(CustomAuthenticator::new(
+        registry.clone(),
+        authorizer_functions.clone(),
+        Some(certificates.clone()),
+    ));
+    // Open plain listeners let in clients without credentials, anonymously; strict ones
+    // authenticate everyone.
+    let plain_authenticator: Arc<dyn Authenticator> =
+        if options.auth.authenticates_plain_listeners() {
+            authenticator.clone()
+        } else {
+            Arc::new(CustomAuthenticator::new(
+                registry.clone(),
+                authorizer_functions.clone(),
+                None,
+            ))
+        };
+    let plain_auth = Some((plain_authenticator, live.clone()));
     let mqtt_task = tokio::spawn(accept_mqtt(
         mqtt_listener,
         handle.clone(),
@@ -156,6 +175,7 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
     println!("thingcore: rules {rule_count} enabled");
     println!("thingcore: {}", options.auth.banner());
     println!("thingcore: credentials {credentials_line}");
+    println!("thingcore: authorizer {}", authorizer_functions.describe());
     println!("thingcore: mqtt listening on mqtt://{mqtt_addr}");
     println!("thingcore: tls listening on mqtts://{tls_addr}");
     println!(

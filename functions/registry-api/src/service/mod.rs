@@ -18,6 +18,8 @@
 //! - [`policy_targets`]: policies attached to certificates and thing groups.
 //! - [`principals`]: Attach/DetachThingPrincipal, ListThingPrincipals, ListPrincipalThings.
 //! - [`authorizers`]: custom authorizers and the default authorizer.
+//! - [`custom_auth`]: authenticating a client through a custom authorizer;
+//!   TestInvokeAuthorizer.
 //! - [`principal_auth`]: authenticating a client certificate and building its rights; the
 //!   auth generation that moves with every registry write.
 //!
@@ -27,6 +29,7 @@
 pub mod authorizers;
 pub mod ca_certificates;
 pub mod certificates;
+pub mod custom_auth;
 pub mod error;
 pub mod groups;
 pub mod keys;
@@ -66,6 +69,8 @@ pub struct RegistryService {
     ca: Arc<Mutex<Option<Arc<LocalCa>>>>,
     /// Moves with every successful write (see [`principal_auth`]).
     auth_generation: Arc<AtomicU64>,
+    /// Runs custom authorizers' functions (TestInvokeAuthorizer), when the host can.
+    authorizer_functions: Option<custom_auth::SharedAuthorizerFunctions>,
 }
 
 impl std::fmt::Debug for RegistryService {
@@ -95,7 +100,17 @@ impl RegistryService {
             config: Arc::new(config),
             ca: Arc::new(Mutex::new(None)),
             auth_generation: Arc::new(AtomicU64::new(0)),
+            authorizer_functions: None,
         }
+    }
+
+    /// Runs custom authorizers' functions with `functions` (TestInvokeAuthorizer).
+    pub fn with_authorizer_functions(
+        mut self,
+        functions: custom_auth::SharedAuthorizerFunctions,
+    ) -> Self {
+        self.authorizer_functions = Some(functions);
+        self
     }
 
     /// How the registry is set up.

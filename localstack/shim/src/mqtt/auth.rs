@@ -88,7 +88,12 @@ pub enum AuthOutcome {
         principal: String,
         /// What the client may do.
         authorization: Arc<Authorization>,
+        /// For a custom authorizer's principal: when to disconnect and when to ask again.
+        /// `None`: the rights come from the registry and are rechecked when it changes.
+        session: Option<SessionLimits>,
     },
+    /// Accepted without credentials (an open listener): no rights to enforce.
+    Anonymous,
     /// Refused.
     Refused {
         /// The CONNACK code.
@@ -96,6 +101,15 @@ pub enum AuthOutcome {
         /// Why, for the log (never sent to the client).
         reason: String,
     },
+}
+
+/// A custom authorizer's `disconnectAfterInSeconds` and `refreshAfterInSeconds`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionLimits {
+    /// When the connection is closed, from its CONNECT.
+    pub disconnect_after: std::time::Duration,
+    /// When the authorizer is asked again (a refusal then disconnects).
+    pub refresh_after: std::time::Duration,
 }
 
 /// Decides who a client is and what it may do. Called once per CONNECT and again whenever the
@@ -150,6 +164,7 @@ impl Authenticator for RegistryAuthenticator {
                 AuthOutcome::Accepted {
                     principal: principal.certificate_id,
                     authorization: Arc::new(authorization),
+                    session: None,
                 }
             }
             Err(AuthenticationError::Registry(error)) => AuthOutcome::Refused {

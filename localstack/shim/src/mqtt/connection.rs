@@ -39,11 +39,16 @@ pub struct ListenerAuth {
 struct Listed {
     live: LiveConnections,
     conn: thingcore::broker::ConnId,
+    /// A custom authorizer's session timer, stopped with the connection.
+    session: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl Drop for Listed {
     fn drop(&mut self) {
         self.live.remove(self.conn);
+        if let Some(session) = self.session.take() {
+            session.abort();
+        }
     }
 }
 
@@ -101,6 +106,7 @@ pub async fn serve_with<T: Transport>(
             AuthOutcome::Accepted {
                 principal,
                 authorization,
+                session: None,
             } => {
                 info.principal = Some(principal);
                 info.authorization = Some(authorization);
@@ -109,8 +115,31 @@ pub async fn serve_with<T: Transport>(
                 _listed = Some(Listed {
                     live: auth.live,
                     conn,
+                    session: None,
                 });
             }
+            AuthOutcome::Accepted {
+                principal,
+                authorization,
+                session: Some(limits),
+            } => {
+                info.principal = Some(principal);
+                info.authorization = Some(authorization);
+                let session = tokio::spawn(super::session::keep(
+                    hub.clone(),
+                    conn,
+                    limits,
+                    auth.authenticator.clone(),
+                    auth.credentials,
+                    request,
+                ));
+                _listed = Some(Listed {
+                    live: auth.live,
+                    conn,
+                    session: Some(session),
+                });
+            }
+            AuthOutcome::Anonymous => {}
             AuthOutcome::Refused { refusal, reason } => {
                 tracing::info!(client_id = %connect.client_id, ip = ?info.ip_address, %reason, "CONNECT refused");
                 let mut out = BytesMut::new();

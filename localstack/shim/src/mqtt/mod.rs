@@ -11,9 +11,11 @@
 
 pub mod auth;
 pub mod connection;
+pub mod custom_auth;
 pub mod hub;
 pub mod persist;
 pub mod revocation;
+pub mod session;
 pub mod transport;
 
 pub use hub::{Hub, HubHandle};

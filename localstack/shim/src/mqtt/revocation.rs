@@ -114,6 +114,7 @@ pub async fn recheck(hub: &HubHandle, live: &LiveConnections) {
             AuthOutcome::Accepted { authorization, .. } => {
                 hub.set_authorization(conn, Some(authorization)).await;
             }
+            AuthOutcome::Anonymous => {}
             AuthOutcome::Refused { reason, .. } => {
                 tracing::info!(?conn, client_id = %entry.connect.client_id, %reason, "credentials revoked: disconnecting");
                 live.remove(conn);

@@ -14,12 +14,15 @@
 //! - [`authorization`]: [`Authorization`], a caller's compiled policies with its context, which
 //!   every door (CONNECT, PUBLISH, SUBSCRIBE, delivery, the HTTP APIs) asks.
 //! - [`context`]: the caller and the request, as plain data.
+//! - [`custom_authorizer`]: what a client sends a custom authorizer, the event its function
+//!   gets, and what the function's answer grants.
 //! - `variables`, `matching`, `conditions`: `${...}` substitution, wildcard matching and
 //!   condition operators, used by [`eval`].
 
 pub mod authorization;
 mod conditions;
 pub mod context;
+pub mod custom_authorizer;
 pub mod document;
 pub mod eval;
 mod matching;

@@ -47,6 +47,14 @@ pub enum RegistryError {
     /// `LimitExceededException` (410): a registry limit would be exceeded.
     #[error("{0}")]
     LimitExceeded(String),
+    /// `InvalidResponseException` (400): a custom authorizer's function answered with something
+    /// AWS IoT does not accept.
+    #[error("{0}")]
+    InvalidResponse(String),
+    /// `UnauthorizedException` (401): the request's credentials (a custom authorizer token's
+    /// signature) are not valid.
+    #[error("{0}")]
+    Unauthorized(String),
     /// `InternalFailureException` (500): something failed on our side; details are logged, not
     /// sent.
     #[error("{0}")]
@@ -93,6 +101,8 @@ impl RegistryError {
             RegistryError::MalformedPolicy(_) => "MalformedPolicyException",
             RegistryError::VersionsLimitExceeded(_) => "VersionsLimitExceededException",
             RegistryError::LimitExceeded(_) => "LimitExceededException",
+            RegistryError::InvalidResponse(_) => "InvalidResponseException",
+            RegistryError::Unauthorized(_) => "UnauthorizedException",
             RegistryError::InternalFailure(_) => "InternalFailureException",
             RegistryError::ServiceUnavailable(_) => "ServiceUnavailableException",
         }
@@ -103,7 +113,9 @@ impl RegistryError {
         match self {
             RegistryError::InvalidRequest(_)
             | RegistryError::CertificateValidation(_)
-            | RegistryError::MalformedPolicy(_) => 400,
+            | RegistryError::MalformedPolicy(_)
+            | RegistryError::InvalidResponse(_) => 400,
+            RegistryError::Unauthorized(_) => 401,
             RegistryError::ResourceNotFound(_) => 404,
             RegistryError::CertificateState(_) => 406,
             RegistryError::ResourceAlreadyExists { .. }
@@ -186,6 +198,16 @@ mod tests {
                 RegistryError::LimitExceeded("x".into()),
                 "LimitExceededException",
                 410,
+            ),
+            (
+                RegistryError::InvalidResponse("x".into()),
+                "InvalidResponseException",
+                400,
+            ),
+            (
+                RegistryError::Unauthorized("x".into()),
+                "UnauthorizedException",
+                401,
             ),
             (
                 RegistryError::InternalFailure("x".into()),

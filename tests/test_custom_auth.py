@@ -1,0 +1,197 @@
+"""Custom authorizers end to end: an authorizer created with boto3 whose function is the
+ready-made JWT authorizer (`thingcore-authorizer`, run in process by `thingcore serve` with
+THINGCORE_JWT_SECRET), TestInvokeAuthorizer, and paho-mqtt clients that name the authorizer in
+their CONNECT username and carry a JWT as password: a valid token gets the device policy of its
+`sub` (its own topics pass, others are refused), a bad token gets CONNACK 0x86, an unknown or
+inactive authorizer 0x87. With signing enabled, the token's RSA SHA-256 signature is checked
+against the authorizer's tokenSigningPublicKeys before the function runs."""
+
+import base64
+import hashlib
+import hmac
+import json
+import socket
+import time
+import urllib.parse
+
+import boto3
+import paho.mqtt.client as paho
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+from mqtt_client import TIMEOUT, Client
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+SECRET = "s3cret-for-tests"
+FUNCTION = "arn:aws:lambda:us-east-1:000000000000:function:thingcore-authorizer"
+
+
+def b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def jwt(sub, secret=SECRET, exp_in=3600):
+    """An HS256 JWT, made by hand so the test needs no JWT library."""
+    header = b64url(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
+    body = b64url(json.dumps({"sub": sub, "exp": int(time.time()) + exp_in}).encode())
+    signing_input = f"{header}.{body}".encode()
+    signature = hmac.new(secret.encode(), signing_input, hashlib.sha256).digest()
+    return f"{header}.{body}.{b64url(signature)}"
+
+
+@pytest.fixture
+def server(serve):
+    server = serve("--memory", env={"THINGCORE_JWT_SECRET": SECRET})
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def iot(server):
+    return boto3.client(
+        "iot", endpoint_url=server.http_url, region_name="us-east-1",
+        aws_access_key_id="test", aws_secret_access_key="test",
+        config=Config(retries={"max_attempts": 1}),
+    )
+
+
+def connack_of(port, username, password, client_id):
+    """Connects and returns the CONNACK reason code (an int) without raising on refusals."""
+    client = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id=client_id, protocol=paho.MQTTv5)
+    client.username_pw_set(username, password)
+    codes = []
+    client.on_connect = lambda c, u, f, rc, p: codes.append(rc.value if hasattr(rc, "value") else rc)
+    client.connect("127.0.0.1", port)
+    client.loop_start()
+    deadline = time.time() + TIMEOUT
+    while not codes and time.time() < deadline:
+        time.sleep(0.05)
+    client.loop_stop()
+    client.socket() and client.socket().close()
+    assert codes, "no CONNACK"
+    return codes[0]
+
+
+def connack_v311(port, username, password, client_id):
+    """The CONNACK return code byte of a hand-built MQTT 3.1.1 CONNECT (paho reports 3.1.1 codes
+    as 5.0 reason codes, so the wire is read directly)."""
+
+    def field(data: bytes) -> bytes:
+        return len(data).to_bytes(2, "big") + data
+
+    body = field(b"MQTT") + bytes([4, 0xC2]) + (60).to_bytes(2, "big")
+    body += field(client_id.encode()) + field(username.encode()) + field(password.encode())
+    length, remaining = b"", len(body)
+    while True:
+        byte, remaining = remaining % 128, remaining // 128
+        length += bytes([byte | (0x80 if remaining else 0)])
+        if not remaining:
+            break
+    with socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT) as sock:
+        sock.sendall(b"\x10" + length + body)
+        reply = sock.recv(4)
+    assert reply[:2] == b"\x20\x02", reply
+    return reply[3]
+
+
+def test_banner_names_the_in_process_authorizer(server):
+    assert server.banner["authorizer"].startswith("thingcore-authorizer (JWT, in process)")
+
+
+def test_test_invoke_authorizer_runs_the_function(iot):
+    iot.create_authorizer(authorizerName="jwt", authorizerFunctionArn=FUNCTION,
+                          signingDisabled=True, status="ACTIVE")
+    answer = iot.test_invoke_authorizer(authorizerName="jwt", mqttContext={
+        "username": "dev1?x-amz-customauthorizer-name=jwt", "password": jwt("dev1").encode(),
+        "clientId": "dev1"})
+    assert answer["isAuthenticated"] is True
+    assert answer["principalId"] == "dev1"
+    assert 300 <= answer["disconnectAfterInSeconds"] <= 86400
+    statements = json.loads(answer["policyDocuments"][0])["Statement"]
+    assert any(s["Action"] == "iot:Connect" for s in statements)
+
+    refused = iot.test_invoke_authorizer(authorizerName="jwt", mqttContext={
+        "username": "dev1", "password": jwt("dev1", secret="wrong").encode()})
+    assert refused["isAuthenticated"] is False
+
+    with pytest.raises(ClientError) as info:
+        iot.test_invoke_authorizer(authorizerName="nope", token="t")
+    assert info.value.response["Error"]["Code"] == "ResourceNotFoundException"
+
+
+def test_mqtt_clients_authenticate_with_a_jwt_and_get_its_policy(server, iot):
+    iot.create_authorizer(authorizerName="jwt", authorizerFunctionArn=FUNCTION,
+                          signingDisabled=True, status="ACTIVE")
+    user = ("dev1?x-amz-customauthorizer-name=jwt", jwt("dev1"))
+    device = Client(server.mqtt_port, client_id="dev1", user=user)
+    assert device.connack[1].value == 0
+    assert device.subscribe("dev1/#") == [0]
+    # Another device's topics: SUBACK 0x87 (not authorized).
+    assert device.subscribe("dev2/#") == [0x87]
+    device.publish("dev1/telemetry", b"21")
+    assert device.expect().payload == b"21"
+    # Publishing outside its topics is refused (the message is dropped, nothing delivered).
+    watcher = Client(server.mqtt_port, client_id="watcher")
+    watcher.subscribe("dev2/#")
+    device.publish("dev2/telemetry", b"x")
+    watcher.expect_none()
+    device.disconnect()
+    watcher.disconnect()
+
+
+def test_bad_tokens_and_authorizers_are_refused_with_the_right_codes(server, iot):
+    iot.create_authorizer(authorizerName="jwt", authorizerFunctionArn=FUNCTION,
+                          signingDisabled=True, status="ACTIVE")
+    iot.create_authorizer(authorizerName="off", authorizerFunctionArn=FUNCTION,
+                          signingDisabled=True, status="INACTIVE")
+    port = server.mqtt_port
+    named = "dev1?x-amz-customauthorizer-name="
+    # A wrongly signed, an expired, a malformed JWT: bad user name or password.
+    assert connack_of(port, named + "jwt", jwt("dev1", secret="wrong"), "dev1") == 0x86
+    assert connack_of(port, named + "jwt", jwt("dev1", exp_in=-3600), "dev1") == 0x86
+    assert connack_of(port, named + "jwt", "not.a.jwt", "dev1") == 0x86
+    assert connack_v311(port, named + "jwt", "not.a.jwt", "dev1") == 4
+    # A valid token for another client id: the policy does not allow the CONNECT.
+    assert connack_of(port, named + "jwt", jwt("dev1"), "someone-else") == 0x87
+    # Unknown and inactive authorizers: not authorized.
+    assert connack_of(port, named + "nope", jwt("dev1"), "dev1") == 0x87
+    assert connack_of(port, named + "off", jwt("dev1"), "dev1") == 0x87
+    assert connack_v311(port, named + "off", jwt("dev1"), "dev1") == 5
+    # Clients that ask for no authorizer still get in on the open local listener.
+    assert connack_of(port, "plain", "pw", "anyone") == 0
+
+
+def test_signed_tokens_are_verified_before_the_function_runs(server, iot):
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    public_pem = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    iot.create_authorizer(authorizerName="signed", authorizerFunctionArn=FUNCTION,
+                          tokenKeyName="tok", tokenSigningPublicKeys={"k1": public_pem},
+                          status="ACTIVE")
+    token = jwt("dev7")
+
+    def sign(text):
+        return base64.b64encode(key.sign(text.encode(), padding.PKCS1v15(), hashes.SHA256())).decode()
+
+    def username(signature):
+        query = urllib.parse.urlencode({"x-amz-customauthorizer-name": "signed", "tok": token,
+                                        "x-amz-customauthorizer-signature": signature})
+        return f"dev7?{query}"
+
+    port = server.mqtt_port
+    assert connack_of(port, username(sign(token)), None, "dev7") == 0
+    assert connack_of(port, username(sign("something else")), None, "dev7") == 0x86
+    assert connack_of(port, "dev7?x-amz-customauthorizer-name=signed&tok=" + token, None, "dev7") == 0x86
+
+    ok = iot.test_invoke_authorizer(authorizerName="signed", token=token, tokenSignature=sign(token))
+    assert ok["isAuthenticated"] is True and ok["principalId"] == "dev7"
+    with pytest.raises(ClientError) as info:
+        iot.test_invoke_authorizer(authorizerName="signed", token=token, tokenSignature=sign("x"))
+    assert info.value.response["Error"]["Code"] == "UnauthorizedException"
+    with pytest.raises(ClientError) as info:
+        iot.test_invoke_authorizer(authorizerName="signed", token=token)
+    assert info.value.response["Error"]["Code"] == "InvalidRequestException"
