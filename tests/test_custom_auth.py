@@ -195,3 +195,77 @@ def test_signed_tokens_are_verified_before_the_function_runs(server, iot):
     with pytest.raises(ClientError) as info:
         iot.test_invoke_authorizer(authorizerName="signed", token=token)
     assert info.value.response["Error"]["Code"] == "InvalidRequestException"
+
+
+class InvokeStub:
+    """A Lambda Invoke API (POST /2015-03-31/functions/{name}/invocations) answering as a
+    custom authorizer that accepts the password `let-me-in`; records the events it got."""
+
+    def __init__(self):
+        import http.server
+        import threading
+
+        stub = self
+        self.events = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("content-length", 0)))
+                name = urllib.parse.unquote(self.path.split("/functions/", 1)[1].split("/", 1)[0])
+                if not name.endswith("remote-authorizer"):
+                    self.send_response(404)
+                    self.send_header("x-amzn-errortype", "ResourceNotFoundException")
+                    self.send_header("content-type", "application/json")
+                    self.end_headers()
+                    self.wfile.write(json.dumps({"Type": "User", "message": f"Function not found: {name}"}).encode())
+                    return
+                event = json.loads(body)
+                stub.events.append(event)
+                password = base64.b64decode(event["protocolData"]["mqtt"].get("password", "")).decode()
+                answer = {"isAuthenticated": password == "let-me-in", "principalId": "remote1",
+                          "disconnectAfterInSeconds": 3600, "refreshAfterInSeconds": 300,
+                          "policyDocuments": [json.dumps({"Version": "2012-10-17", "Statement": [
+                              {"Effect": "Allow", "Action": "iot:*", "Resource": "*"}]})]}
+                data = json.dumps(answer).encode()
+                self.send_response(200)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+
+
+def test_other_functions_are_invoked_through_the_lambda_invoke_api(serve):
+    stub = InvokeStub()
+    try:
+        server = serve("--memory", env={"AWS_ENDPOINT_URL_LAMBDA": stub.url, "AWS_REGION": "us-east-1",
+                                        "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test"})
+        iot = boto3.client("iot", endpoint_url=server.http_url, region_name="us-east-1",
+                           aws_access_key_id="test", aws_secret_access_key="test")
+        iot.create_authorizer(authorizerName="remote", signingDisabled=True, status="ACTIVE",
+                              authorizerFunctionArn="arn:aws:lambda:us-east-1:000000000000:function:remote-authorizer")
+        iot.create_authorizer(authorizerName="missing", signingDisabled=True, status="ACTIVE",
+                              authorizerFunctionArn="arn:aws:lambda:us-east-1:000000000000:function:gone")
+        named = "u?x-amz-customauthorizer-name="
+        assert connack_of(server.mqtt_port, named + "remote", "let-me-in", "c1") == 0
+        assert connack_of(server.mqtt_port, named + "remote", "wrong", "c1") == 0x86
+        assert connack_of(server.mqtt_port, named + "missing", "let-me-in", "c1") == 0x87
+        event = stub.events[0]
+        assert event["protocols"] == ["mqtt"]
+        assert event["protocolData"]["mqtt"]["clientId"] == "c1"
+        assert event["signatureVerified"] is False
+        with pytest.raises(ClientError) as info:
+            iot.test_invoke_authorizer(authorizerName="missing", mqttContext={"password": b"let-me-in"})
+        assert info.value.response["Error"]["Code"] == "InvalidResponseException"
+        server.stop()
+    finally:
+        stub.close()

@@ -1,10 +1,12 @@
 //! Lambda glue for registry-api: configuration and clients once, then the handler.
 
 use lambda_runtime::{run, service_fn, Error, LambdaEvent};
+use registry_api::service::custom_auth::AUTHORIZER_TIMEOUT;
 use registry_api::{RegistryConfig, RegistryService};
 use serde_json::Value;
 use std::sync::Arc;
 use thingcore::SystemClock;
+use thingcore_aws::lambda::LambdaInvoker;
 use thingcore_aws::{DynamoStore, TableNames};
 
 #[tokio::main]
@@ -28,7 +30,10 @@ async fn main() -> Result<(), Error> {
         aws_sdk_dynamodb::Client::new(&sdk),
         TableNames::new(prefix),
     ));
-    let service = RegistryService::new(store, Arc::new(SystemClock), config);
+    // TestInvokeAuthorizer invokes the authorizer's function through Lambda's Invoke API.
+    let functions = LambdaInvoker::from_env().with_timeout(AUTHORIZER_TIMEOUT);
+    let service = RegistryService::new(store, Arc::new(SystemClock), config)
+        .with_authorizer_functions(Arc::new(functions));
     run(service_fn(|event: LambdaEvent<Value>| {
         let service = service.clone();
         async move { registry_api::lambda::handle(&service, event.payload).await }

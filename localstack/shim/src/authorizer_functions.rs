@@ -4,23 +4,36 @@
 //! ready-made JWT authorizer of `functions/authorizer`, run in process and configured by the
 //! same variables as its Lambda: `THINGCORE_JWT_SECRET` (HS256), `THINGCORE_JWKS` or
 //! `THINGCORE_JWKS_FILE` (RS256/ES256), `THINGCORE_JWT_ISSUER`, `THINGCORE_JWT_AUDIENCE`.
-//! Other functions are refused with a message saying so.
+//! Other functions are invoked through the Lambda Invoke API with the AWS SDK's own
+//! configuration: `AWS_ENDPOINT_URL_LAMBDA` (or `AWS_ENDPOINT_URL`) points it at LocalStack,
+//! `cargo lambda watch` or any Invoke-API server.
 
 use anyhow::Context;
 use async_trait::async_trait;
 use authorizer::{Validator, ValidatorConfig};
-use registry_api::service::custom_auth::AuthorizerFunctions;
+use registry_api::service::custom_auth::{AuthorizerFunctions, AUTHORIZER_TIMEOUT};
 use serde_json::Value;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
+use thingcore_aws::lambda::LambdaInvoker;
 
 /// The function name the in-process JWT authorizer answers to.
 pub const BUILTIN_AUTHORIZER: &str = "thingcore-authorizer";
 
 /// Authorizer functions `thingcore serve` can run.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct LocalFunctions {
     jwt: Option<Arc<Validator>>,
+    remote: Arc<LambdaInvoker>,
+}
+
+impl Default for LocalFunctions {
+    fn default() -> Self {
+        Self {
+            jwt: None,
+            remote: Arc::new(LambdaInvoker::from_env().with_timeout(AUTHORIZER_TIMEOUT)),
+        }
+    }
 }
 
 impl std::fmt::Debug for LocalFunctions {
@@ -50,6 +63,7 @@ impl LocalFunctions {
             jwt: Some(Arc::new(
                 Validator::new(config).context("configuring the JWT authorizer")?,
             )),
+            ..Self::default()
         })
     }
 
@@ -94,9 +108,7 @@ impl AuthorizerFunctions for LocalFunctions {
     async fn invoke(&self, function_arn: &str, event: Value) -> Result<Value, String> {
         let name = function_name(function_arn);
         if name != BUILTIN_AUTHORIZER {
-            return Err(format!(
-                "function {name} does not run here: thingcore serve runs {BUILTIN_AUTHORIZER} in process"
-            ));
+            return AuthorizerFunctions::invoke(self.remote.as_ref(), function_arn, event).await;
         }
         let validator = self.jwt.as_ref().ok_or_else(|| {
             format!(
@@ -131,16 +143,8 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn other_functions_and_an_unconfigured_builtin_are_refused_with_a_reason() {
+    async fn an_unconfigured_builtin_is_refused_with_a_reason() {
         let functions = LocalFunctions::default();
-        let error = functions
-            .invoke(
-                "arn:aws:lambda:us-east-1:1:function:other",
-                serde_json::json!({}),
-            )
-            .await
-            .expect_err("refused");
-        assert!(error.contains("does not run here"), "{error}");
         let error = functions
             .invoke(BUILTIN_AUTHORIZER, serde_json::json!({}))
             .await

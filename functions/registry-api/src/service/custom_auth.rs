@@ -44,6 +44,17 @@ pub trait AuthorizerFunctions: Send + Sync + std::fmt::Debug {
     async fn invoke(&self, function_arn: &str, event: Value) -> Result<Value, String>;
 }
 
+/// Authorizer functions on Lambda (or whatever `AWS_ENDPOINT_URL_LAMBDA` names): synchronous
+/// Invoke.
+#[async_trait]
+impl AuthorizerFunctions for thingcore_aws::lambda::LambdaInvoker {
+    async fn invoke(&self, function_arn: &str, event: Value) -> Result<Value, String> {
+        self.invoke_json(function_arn, &event)
+            .await
+            .map_err(|e| e.to_string())
+    }
+}
+
 /// What a client presented for custom authentication.
 #[derive(Debug, Clone, Default)]
 pub struct CustomAuthRequest {
