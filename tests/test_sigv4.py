@@ -67,8 +67,11 @@ def test_unsigned_requests_pass_in_open_mode(open_server):
 POLICY = {
     "Version": "2012-10-17",
     "Statement": [
-        {"Effect": "Allow", "Action": "iot:Publish",
+        {"Effect": "Allow", "Action": ["iot:Publish", "iot:Receive"],
          "Resource": "arn:aws:iot:us-east-1:000000000000:topic/dev/*"},
+        {"Effect": "Allow", "Action": "iot:Connect", "Resource": "arn:aws:iot:us-east-1:000000000000:client/*"},
+        {"Effect": "Allow", "Action": "iot:Subscribe",
+         "Resource": "arn:aws:iot:us-east-1:000000000000:topicfilter/dev/*"},
         {"Effect": "Allow", "Action": ["iot:GetThingShadow", "iot:UpdateThingShadow"],
          "Resource": "arn:aws:iot:us-east-1:000000000000:thing/sensor-1"},
     ],
@@ -147,3 +150,22 @@ def test_a_presigned_websocket_url_connects_and_a_bad_one_is_refused(configured,
     monkeypatch.setattr(paho.Client, "ws_set_options", with_path(bad))
     with pytest.raises(Exception):
         Client(configured.http_port, "refused", transport="websockets")
+
+
+def test_a_presigned_websocket_connection_gets_its_keys_policy(configured, monkeypatch):
+    import paho.mqtt.client as paho
+
+    presigned = presigned_mqtt_path(configured, "AKIDDEVICE", "device-secret")
+    original = paho.Client.ws_set_options
+
+    def set_options(self, path="/mqtt", headers=None):  # noqa: ARG001
+        return original(self, path=presigned, headers=headers)
+
+    monkeypatch.setattr(paho.Client, "ws_set_options", set_options)
+    device = Client(configured.http_port, "device", transport="websockets")
+    # The key's policy allows dev/* only: other filters get SUBACK 0x87.
+    assert device.subscribe("dev/#") == [0]
+    assert device.subscribe("other/#") == [0x87]
+    device.publish("dev/sensor-1/temp", b"21")
+    assert device.expect().payload == b"21"
+    device.disconnect()

@@ -96,7 +96,13 @@ async fn mqtt_websocket(
     caller: Option<axum::Extension<thingcore::auth::Caller>>,
     upgrade: WebSocketUpgrade,
 ) -> Response {
-    // A presigned URL's access key is the connection's principal.
+    // A presigned URL's access key is the connection's principal, and its policy (from
+    // --credentials) the connection's rights at every MQTT door.
+    let now = i64::try_from(thingcore::SystemClock.now_millis()).unwrap_or(i64::MAX);
+    let authorization = caller.as_ref().and_then(|c| {
+        c.0.authorization(&state.auth.region, &state.auth.account_id, now)
+            .map(std::sync::Arc::new)
+    });
     let principal = caller
         .filter(|c| c.0 != thingcore::auth::Caller::Anonymous)
         .map(|c| c.0.name().to_owned());
@@ -108,7 +114,7 @@ async fn mqtt_websocket(
             let info = ConnectionInfo {
                 ip_address: Some(peer.ip().to_string()),
                 principal,
-                ..ConnectionInfo::default()
+                authorization,
             };
             connection::serve(WsTransport::new(socket), info, state.hub, max_packet).await;
         })

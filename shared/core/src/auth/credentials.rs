@@ -205,7 +205,8 @@ impl Caller {
             return None;
         };
         let policy = identity.policy.as_ref()?;
-        let context = AuthContext::new(self.principal(), region, account_id, now_millis);
+        // The policy context counts in seconds (aws:CurrentTime, aws:EpochTime).
+        let context = AuthContext::new(self.principal(), region, account_id, now_millis / 1000);
         Some(Authorization::new(std::slice::from_ref(policy), context))
     }
 }
