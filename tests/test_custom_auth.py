@@ -269,3 +269,62 @@ def test_other_functions_are_invoked_through_the_lambda_invoke_api(serve):
         server.stop()
     finally:
         stub.close()
+
+
+def http_publish(server, topic, headers, query=""):
+    """POST /topics/{topic}; returns (status, x-amzn-ErrorType)."""
+    import urllib.error
+    import urllib.request
+
+    url = f"{server.http_url}/topics/{urllib.parse.quote(topic, safe='')}?qos=0{query}"
+    request = urllib.request.Request(url, data=b"21", method="POST", headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=TIMEOUT) as response:
+            return response.status, None
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers.get("x-amzn-ErrorType")
+
+
+def test_http_publish_through_a_custom_authorizer(server, iot):
+    iot.create_authorizer(authorizerName="jwt", authorizerFunctionArn=FUNCTION,
+                          signingDisabled=True, status="ACTIVE")
+    watcher = Client(server.mqtt_port, client_id="watcher")
+    watcher.subscribe("dev1/#")
+    headers = {"x-amz-customauthorizer-name": "jwt", "Authorization": f"Bearer {jwt('dev1')}"}
+    assert http_publish(server, "dev1/telemetry", headers) == (200, None)
+    assert watcher.expect().payload == b"21"
+    # Outside the token's topics, a bad token, a query-named authorizer with a bad token.
+    assert http_publish(server, "dev2/telemetry", headers) == (401, "UnauthorizedException")
+    bad = {**headers, "Authorization": f"Bearer {jwt('dev1', secret='wrong')}"}
+    assert http_publish(server, "dev1/telemetry", bad) == (401, "UnauthorizedException")
+    assert http_publish(server, "dev1/telemetry", {}, "&x-amz-customauthorizer-name=jwt&token=nope") == (
+        401, "UnauthorizedException")
+    assert http_publish(server, "dev1/telemetry", {"x-amz-customauthorizer-name": "nope"}) == (
+        403, "ForbiddenException")
+    # Only Publish (and /mqtt) take custom authentication, as on AWS.
+    import urllib.error
+    import urllib.request
+    request = urllib.request.Request(f"{server.http_url}/things", headers=headers)
+    with pytest.raises(urllib.error.HTTPError) as info:
+        urllib.request.urlopen(request, timeout=TIMEOUT)
+    assert info.value.code == 403
+    watcher.expect_none()
+    watcher.disconnect()
+
+
+def test_mqtt_over_websocket_through_a_custom_authorizer(server, iot, monkeypatch):
+    iot.create_authorizer(authorizerName="jwt", authorizerFunctionArn=FUNCTION,
+                          signingDisabled=True, status="ACTIVE")
+    original = paho.Client.ws_set_options
+    headers = {"x-amz-customauthorizer-name": "jwt", "Authorization": f"Bearer {jwt('dev3')}"}
+
+    def set_options(self, path="/mqtt", headers_=None, **_):
+        return original(self, path=path, headers=headers)
+
+    monkeypatch.setattr(paho.Client, "ws_set_options", set_options)
+    device = Client(server.http_port, client_id="dev3", transport="websockets")
+    assert device.subscribe("dev3/#") == [0]
+    assert device.subscribe("dev1/#") == [0x87]
+    device.publish("dev3/x", b"ok")
+    assert device.expect().payload == b"ok"
+    device.disconnect()

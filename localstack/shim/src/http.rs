@@ -94,18 +94,24 @@ async fn mqtt_websocket(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     caller: Option<axum::Extension<thingcore::auth::Caller>>,
+    custom: Option<axum::Extension<crate::http_auth::CustomCaller>>,
     upgrade: WebSocketUpgrade,
 ) -> Response {
     // A presigned URL's access key is the connection's principal, and its policy (from
     // --credentials) the connection's rights at every MQTT door.
     let now = i64::try_from(thingcore::SystemClock.now_millis()).unwrap_or(i64::MAX);
-    let authorization = caller.as_ref().and_then(|c| {
+    let mut authorization = caller.as_ref().and_then(|c| {
         c.0.authorization(&state.auth.region, &state.auth.account_id, now)
             .map(std::sync::Arc::new)
     });
-    let principal = caller
+    let mut principal = caller
         .filter(|c| c.0 != thingcore::auth::Caller::Anonymous)
         .map(|c| c.0.name().to_owned());
+    // Or a custom authorizer's principal and policies.
+    if let Some(axum::Extension(custom)) = custom {
+        principal = Some(custom.principal_id);
+        authorization = Some(custom.authorization);
+    }
     let max_packet = state.config.max_packet_bytes;
     upgrade
         .protocols(["mqtt"])

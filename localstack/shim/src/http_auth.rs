@@ -18,12 +18,32 @@ use thingcore::auth::{self, AuthError, CredentialStore, DataPlaneAction, HttpReq
 use thingcore::policy::{Authorization, IotAction};
 use thingcore::{Clock, SystemClock};
 
+use registry_api::service::custom_auth::{
+    CustomAuthError, CustomAuthRequest, SharedAuthorizerFunctions,
+};
+use registry_api::RegistryService;
+use thingcore::policy::custom_authorizer::{
+    AuthorizerInput, HttpInput, AUTHORIZER_NAME_PARAM, SIGNATURE_PARAM,
+};
+
+/// A request a custom authorizer authenticated: the routes read it as an extension (the
+/// `/mqtt` WebSocket takes its rights).
+#[derive(Debug, Clone)]
+pub struct CustomCaller {
+    /// The authorizer's `principalId`.
+    pub principal_id: String,
+    /// What the function's policies allow.
+    pub authorization: Arc<Authorization>,
+}
+
 /// Largest request body read for verification (the data plane's 128 KiB publish, with room).
 const MAX_BODY: usize = 256 * 1024;
 
 /// What the middleware needs.
 #[derive(Debug, Clone)]
 pub struct HttpAuth {
+    /// Custom authorizers: the registry that knows them and who runs their functions.
+    pub custom: Option<(RegistryService, SharedAuthorizerFunctions)>,
     /// Strict mode: every request must be signed by a configured key.
     pub strict: bool,
     /// The configured access keys.
@@ -59,6 +79,14 @@ pub async fn authenticate(
     let Ok(bytes) = to_bytes(body, MAX_BODY).await else {
         return (StatusCode::PAYLOAD_TOO_LARGE, "request body too large").into_response();
     };
+    if let Some(response) = custom_auth(&config, &mut parts).await {
+        return response;
+    }
+    if parts.extensions.get::<CustomCaller>().is_some() {
+        return next
+            .run(Request::from_parts(parts, Body::from(bytes)))
+            .await;
+    }
     let headers: Vec<(&str, &str)> = parts
         .headers
         .iter()
@@ -101,6 +129,129 @@ pub async fn authenticate(
     parts.extensions.insert(caller);
     next.run(Request::from_parts(parts, Body::from(bytes)))
         .await
+}
+
+fn refuse_custom(status: StatusCode, kind: &'static str, message: String) -> Response {
+    let mut response = (status, Json(json!({ "message": message }))).into_response();
+    response
+        .headers_mut()
+        .insert("x-amzn-ErrorType", HeaderValue::from_static(kind));
+    response
+}
+
+/// Custom authentication for a request that names an authorizer (`x-amz-customauthorizer-name`
+/// header or query parameter): only Publish and `/mqtt`, as on AWS. `None` when the request
+/// does not ask for it, or when it was authenticated (a [`CustomCaller`] is then in `parts`);
+/// otherwise the refusal.
+async fn custom_auth(
+    config: &HttpAuth,
+    parts: &mut axum::http::request::Parts,
+) -> Option<Response> {
+    let query: Vec<(String, String)> = parts
+        .uri
+        .query()
+        .map(|q| {
+            q.split('&')
+                .filter(|pair| !pair.is_empty())
+                .map(|pair| {
+                    let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+                    let decode = |s: &str| {
+                        percent_encoding::percent_decode_str(&s.replace('+', " "))
+                            .decode_utf8_lossy()
+                            .into_owned()
+                    };
+                    (decode(k), decode(v))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let headers: Vec<(String, String)> = parts
+        .headers
+        .iter()
+        .filter_map(|(name, value)| {
+            Some((name.as_str().to_owned(), value.to_str().ok()?.to_owned()))
+        })
+        .collect();
+    let find = |key: &str| {
+        headers
+            .iter()
+            .chain(query.iter())
+            .find(|(k, _)| k.eq_ignore_ascii_case(key))
+            .map(|(_, v)| v.clone())
+    };
+    let authorizer_name = find(AUTHORIZER_NAME_PARAM)?;
+    let Some((registry, functions)) = &config.custom else {
+        return Some(refuse_custom(
+            StatusCode::FORBIDDEN,
+            "ForbiddenException",
+            "custom authorizers are not available on this listener".into(),
+        ));
+    };
+    let path = parts.uri.path().to_owned();
+    let action = auth::data_plane_action(parts.method.as_str(), &path, parts.uri.query());
+    let publish = matches!(action, Some(DataPlaneAction::Publish { .. }));
+    if !publish && path != "/mqtt" {
+        return Some(refuse_custom(
+            StatusCode::FORBIDDEN,
+            "ForbiddenException",
+            "custom authorizers authenticate HTTP Publish and MQTT over WebSocket only".into(),
+        ));
+    }
+    let request = CustomAuthRequest {
+        authorizer_name: Some(authorizer_name),
+        presented: headers.iter().chain(query.iter()).cloned().collect(),
+        signature: find(SIGNATURE_PARAM),
+        input: AuthorizerInput {
+            http: Some(HttpInput {
+                headers: headers.clone(),
+                query_string: parts
+                    .uri
+                    .query()
+                    .map(|q| format!("?{q}"))
+                    .unwrap_or_default(),
+            }),
+            ..AuthorizerInput::default()
+        },
+        client_id: None,
+    };
+    let principal = match registry
+        .custom_authenticate(functions.as_ref(), request)
+        .await
+    {
+        Ok(principal) => principal,
+        Err(error) => {
+            tracing::info!(%path, reason = %error, "request refused by custom authentication");
+            return Some(custom_refusal(&error));
+        }
+    };
+    let authorization = Arc::new(principal.authorization);
+    if let Some(action) = action {
+        if let Err(error) = authorize(&authorization, &action) {
+            tracing::info!(principal = %principal.decision.principal_id, reason = %error, "request not authorized");
+            return Some(refusal(&error));
+        }
+    }
+    parts.extensions.insert(CustomCaller {
+        principal_id: principal.decision.principal_id,
+        authorization,
+    });
+    None
+}
+
+fn custom_refusal(error: &CustomAuthError) -> Response {
+    if error.is_bad_credentials() {
+        refuse_custom(
+            StatusCode::UNAUTHORIZED,
+            "UnauthorizedException",
+            format!("Custom authentication failed: {error}"),
+        )
+    } else {
+        refuse_custom(
+            StatusCode::FORBIDDEN,
+            "ForbiddenException",
+            format!("Custom authentication failed: {error}"),
+        )
+    }
 }
 
 /// Whether `authorization` allows a data-plane request.

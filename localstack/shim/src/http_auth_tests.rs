@@ -21,6 +21,7 @@ fn app(strict: bool) -> Router {
     )
     .expect("policy");
     let config = HttpAuth {
+        custom: None,
         strict,
         credentials: Arc::new(CredentialStore::new([
             Identity::new(KEY, SECRET, None),

@@ -55,18 +55,19 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
         ..RegistryConfig::default()
     };
     let (credentials, credentials_line) = load_credentials(&options)?;
-    let http_auth = Arc::new(crate::http_auth::HttpAuth {
-        // Open (the local default): unsigned requests and unknown keys pass, known keys are
-        // verified. Strict: every request must be signed by a configured key.
-        strict: options.auth.authenticates_plain_listeners(),
-        credentials: Arc::new(credentials),
-        region: registry_config.region.clone(),
-        account_id: registry_config.account_id.clone(),
-    });
     let authorizer_functions = Arc::new(crate::authorizer_functions::LocalFunctions::from_env()?);
     let registry =
         RegistryService::new(opened.store.clone(), Arc::new(SystemClock), registry_config)
             .with_authorizer_functions(authorizer_functions.clone());
+    let http_auth = Arc::new(crate::http_auth::HttpAuth {
+        custom: Some((registry.clone(), authorizer_functions.clone())),
+        // Open (the local default): unsigned requests and unknown keys pass, known keys are
+        // verified. Strict: every request must be signed by a configured key.
+        strict: options.auth.authenticates_plain_listeners(),
+        credentials: Arc::new(credentials),
+        region: registry.config().region.clone(),
+        account_id: registry.config().account_id.clone(),
+    });
     let ca_pem = registry
         .ca_certificate_pem()
         .await
