@@ -195,11 +195,16 @@ async fn signing_requires_a_token_and_a_signature() {
         .is_empty());
 }
 
+/// What a fake function answers.
+type Answer = Result<Value, String>;
+/// What the refusal must be.
+type Expectation = fn(&CustomAuthError) -> bool;
+
 #[tokio::test]
 async fn failing_garbage_and_refusing_functions_are_told_apart() {
     let api = Api::new();
     create(&api, "a", "ACTIVE");
-    let cases: Vec<(Result<Value, String>, fn(&CustomAuthError) -> bool)> = vec![
+    let cases: Vec<(Answer, Expectation)> = vec![
         (
             Err("boom".into()),
             |e| matches!(e, CustomAuthError::Function(m) if m == "boom"),
