@@ -34,6 +34,16 @@ pub struct Credentials {
     pub source_ip: Option<IpAddr>,
 }
 
+impl Credentials {
+    /// `authorization` with what the listener learned (source address, TLS server name) in
+    /// its policy context, ready for the broker.
+    pub fn complete(&self, mut authorization: Authorization) -> Arc<Authorization> {
+        authorization.context.source_ip = self.source_ip;
+        authorization.context.domain_name = self.server_name.clone();
+        Arc::new(authorization)
+    }
+}
+
 /// The parts of a CONNECT that identify a client.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ConnectRequest {
@@ -157,16 +167,11 @@ impl Authenticator for RegistryAuthenticator {
             .authenticate_certificate(&credentials.client_certificates, client_id)
             .await
         {
-            Ok(principal) => {
-                let mut authorization = principal.authorization;
-                authorization.context.source_ip = credentials.source_ip;
-                authorization.context.domain_name = credentials.server_name.clone();
-                AuthOutcome::Accepted {
-                    principal: principal.certificate_id,
-                    authorization: Arc::new(authorization),
-                    session: None,
-                }
-            }
+            Ok(principal) => AuthOutcome::Accepted {
+                principal: principal.certificate_id,
+                authorization: credentials.complete(principal.authorization),
+                session: None,
+            },
             Err(AuthenticationError::Registry(error)) => AuthOutcome::Refused {
                 refusal: Refusal::NotAuthorized,
                 reason: format!("the registry could not authenticate the client: {error}"),

@@ -93,21 +93,14 @@ impl Authenticator for CustomAuthenticator {
             .custom_authenticate(self.functions.as_ref(), request)
             .await
         {
-            Ok(principal) => {
-                let mut authorization = principal.authorization;
-                authorization.context.source_ip = credentials.source_ip;
-                authorization.context.domain_name = credentials.server_name.clone();
-                AuthOutcome::Accepted {
-                    principal: principal.decision.principal_id.clone(),
-                    authorization: Arc::new(authorization),
-                    session: Some(SessionLimits {
-                        disconnect_after: Duration::from_secs(
-                            principal.decision.disconnect_after_secs,
-                        ),
-                        refresh_after: Duration::from_secs(principal.decision.refresh_after_secs),
-                    }),
-                }
-            }
+            Ok(principal) => AuthOutcome::Accepted {
+                principal: principal.decision.principal_id.clone(),
+                authorization: credentials.complete(principal.authorization),
+                session: Some(SessionLimits {
+                    disconnect_after: Duration::from_secs(principal.decision.disconnect_after_secs),
+                    refresh_after: Duration::from_secs(principal.decision.refresh_after_secs),
+                }),
+            },
             Err(error) => AuthOutcome::Refused {
                 refusal: if error.is_bad_credentials() {
                     Refusal::BadCredentials
