@@ -145,12 +145,12 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
                 None,
             ))
         };
-    let plain_auth = Some((plain_authenticator, live.clone()));
     let mqtt_task = tokio::spawn(accept_mqtt(
         mqtt_listener,
         handle.clone(),
         config.max_packet_bytes,
-        plain_auth,
+        plain_authenticator,
+        live.clone(),
         stop_rx.clone(),
     ));
     let tls_task = tokio::spawn(tls::accept(
@@ -256,14 +256,14 @@ impl ServeOptions {
     }
 }
 
-/// With `--auth strict`, the plain listener's clients are authenticated too.
-type PlainAuth = Option<(Arc<dyn Authenticator>, LiveConnections)>;
-
+/// Accepts plain MQTT connections until `stop` changes; each is authenticated by
+/// `authenticator` (under `--auth open` it lets in clients that name no custom authorizer).
 async fn accept_mqtt(
     listener: TcpListener,
     hub: HubHandle,
     max_packet: usize,
-    auth: PlainAuth,
+    authenticator: Arc<dyn Authenticator>,
+    live: LiveConnections,
     mut stop: watch::Receiver<bool>,
 ) {
     loop {
@@ -273,12 +273,12 @@ async fn accept_mqtt(
                 Ok((stream, peer)) => {
                     let _ = stream.set_nodelay(true);
                     let info = ConnectionInfo { ip_address: Some(peer.ip().to_string()), ..ConnectionInfo::default() };
-                    let auth = auth.as_ref().map(|(authenticator, live)| ListenerAuth {
+                    let auth = ListenerAuth {
                         authenticator: authenticator.clone(),
                         credentials: Credentials { source_ip: Some(peer.ip()), ..Credentials::default() },
                         live: live.clone(),
-                    });
-                    tokio::spawn(connection::serve_with(stream, info, hub.clone(), max_packet, auth));
+                    };
+                    tokio::spawn(connection::serve_with(stream, info, hub.clone(), max_packet, Some(auth)));
                 }
                 Err(error) => {
                     // Out of file descriptors and the like: wait a little instead of spinning.
