@@ -205,8 +205,9 @@ mod tests {
             "SELECT VALUE {'t': temp, 'd': dup} FROM 'a'",
             "SELECT (SELECT VALUE v FROM items WHERE v > 1) AS big FROM 'a'",
             "SELECT dup AS d, pad FROM 'a'",
+            "SELECT temp AS t, s, a, other FROM 'a'",
         ];
-        let payloads: [&[u8]; 12] = [
+        let payloads: [&[u8]; 23] = [
             br#"{"temp": 35, "a": {"b": [1, 2]}, "s": "x", "items": [{"v": 1}, {"v": 2}]}"#,
             br#"{"temp": 35, "dup": 1, "dup": 2, "other": [1, {"z": null}]}"#,
             br#"{"temp": 35.0, "pad": "\u00e9\n", "k\"q": 7}"#,
@@ -219,6 +220,17 @@ mod tests {
             b"",
             b"  {\"temp\" : 40 }  ",
             br#"{"temp": 35, "deep": [[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]}"#,
+            br#"{"temp": -0, "dup": -0.0, "s": "caf\u00e9", "a": {"b": [1, "\ud83d\ude00"]}}"#,
+            br#"{"te\u006dp": 40, "t\u0065mp": 41, "items": [{"v": 2}]}"#,
+            br#"{"temp": 35, "x": 1e400}"#,
+            br#"{"temp": 99999999999999999999, "dup": -99999999999999999999, "s": "a\"b"}"#,
+            br#"{"temp": 35.0, "dup": 1E2, "pad": 0e400, "items": []}"#,
+            b"{\"temp\": 35, \"pad\": \"tab\\tok\", \"other\": \"ctl\x01\"}",
+            b"{\"temp\": 35, \"s\": \"caf\xc3\xa9\", \"other\": \"bad \xff\"}",
+            br#"{"temp": 35, "dup": "\udc00"}"#,
+            br#"{"temp": 35, "a": [1, 2], "a": {"b": [3, 4]}}"#,
+            br#"{}"#,
+            b"{\"temp\":\t35\r\n}",
         ];
         let ctx = crate::sql::EvalContext::new("a");
         for sql in statements {

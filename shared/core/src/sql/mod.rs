@@ -58,6 +58,7 @@ mod functions;
 mod lexer;
 mod parser;
 mod payload;
+mod scan;
 mod template;
 mod value;
 

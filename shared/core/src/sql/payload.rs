@@ -6,6 +6,7 @@ use std::fmt;
 
 use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
+use super::scan::Scanner;
 use super::value::{whole_f64_to_i64, Many, Value};
 
 /// Parses `bytes` as one JSON document. `whole_to_int` reads `10.0` as the `Int` 10, as SQL
@@ -31,119 +32,107 @@ pub(crate) fn parse_payload(bytes: &[u8], whole_to_int: bool) -> Value<'_> {
 }
 
 /// As [`parse_payload`], for a statement that reads only the top-level `keys`: of a JSON
-/// object only those members are built (the others are checked to be JSON and skipped), so
-/// the result is what [`parse_payload`] gives as far as those keys are concerned.
+/// object only those members are built (the others are checked to be JSON and skipped by
+/// [`Scanner`]), so the result is what [`parse_payload`] gives as far as those keys are
+/// concerned.
 pub(crate) fn parse_payload_keys<'a>(
     bytes: &'a [u8],
     whole_to_int: bool,
     keys: &[String],
 ) -> Value<'a> {
-    let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
-    if first != Some(&b'{') {
+    let mut scanner = Scanner::new(bytes);
+    if scanner.peek() != Some(b'{') {
         return parse_payload(bytes, whole_to_int);
     }
-    let mut de = serde_json::Deserializer::from_slice(bytes);
-    let seed = KeysSeed {
-        value: Seed { whole_to_int },
-        keys,
-    };
-    match seed.deserialize(&mut de) {
-        Ok(v) if de.end().is_ok() => v,
+    match wanted_members(&mut scanner, whole_to_int, keys) {
+        Some(members) if scanner.at_end() => Value::Object(Many::Owned(members)),
         _ => Value::Binary(Cow::Borrowed(bytes)),
     }
 }
 
-/// Reads a JSON object, keeping the members under `keys` only.
-struct KeysSeed<'k> {
-    value: Seed,
-    keys: &'k [String],
-}
-
-impl<'de> DeserializeSeed<'de> for KeysSeed<'_> {
-    type Value = Value<'de>;
-
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Value<'de>, D::Error> {
-        d.deserialize_map(self)
+/// Reads the object at the scanner, keeping the members under `keys` only; `None` when it is
+/// not valid JSON.
+fn wanted_members<'a>(
+    scanner: &mut Scanner<'a>,
+    whole_to_int: bool,
+    keys: &[String],
+) -> Option<Vec<(Cow<'a, str>, Value<'a>)>> {
+    let mut members = Vec::with_capacity(keys.len());
+    scanner.eat(b'{')?;
+    if scanner.peek()? == b'}' {
+        scanner.eat(b'}')?;
+        return Some(members);
     }
-}
-
-impl<'de> Visitor<'de> for KeysSeed<'_> {
-    type Value = Value<'de>;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a JSON object")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value<'de>, A::Error> {
-        let mut members = Vec::with_capacity(self.keys.len());
-        while let Some(k) = map.next_key_seed(KeySeed)? {
-            if self.keys.iter().any(|wanted| wanted.as_str() == k.as_ref()) {
-                let v = map.next_value_seed(self.value)?;
-                members.push((k, v));
-            } else {
-                map.next_value_seed(Skip)?;
+    loop {
+        let key = scanner.string()?;
+        scanner.eat(b':')?;
+        let key = if key.escaped {
+            Cow::Owned(unescape(key.content)?)
+        } else {
+            // Compared as bytes: most keys are not wanted and need no conversion.
+            Cow::Borrowed(key.content)
+        };
+        if keys.iter().any(|wanted| wanted.as_bytes() == key.as_ref()) {
+            let key = match key {
+                Cow::Borrowed(b) => Cow::Borrowed(std::str::from_utf8(b).ok()?),
+                Cow::Owned(b) => Cow::Owned(String::from_utf8(b).ok()?),
+            };
+            members.push((key, member_value(scanner, whole_to_int)?));
+        } else {
+            scanner.skip_value(1)?;
+        }
+        match scanner.peek()? {
+            b',' => scanner.eat(b',')?,
+            b'}' => {
+                scanner.eat(b'}')?;
+                return Some(members);
             }
+            _ => return None,
         }
-        Ok(Value::Object(Many::Owned(members)))
     }
 }
 
-/// Reads a JSON value and keeps nothing. Unlike `IgnoredAny` it decodes strings (without
-/// allocating unless they have escapes), so a skipped value is refused exactly where building
-/// it would be (a lone surrogate `"\ud800"`, for one).
-#[derive(Clone, Copy)]
-struct Skip;
-
-impl<'de> DeserializeSeed<'de> for Skip {
-    type Value = ();
-
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_any(self)
+/// Reads the value of a wanted member: plain integers and strings without escapes directly,
+/// anything else with serde_json from the span the scanner checked.
+fn member_value<'a>(scanner: &mut Scanner<'a>, whole_to_int: bool) -> Option<Value<'a>> {
+    match scanner.peek()? {
+        b'"' => {
+            let s = scanner.string()?;
+            if !s.escaped {
+                let text = std::str::from_utf8(s.content).ok()?;
+                return Some(Value::String(Cow::Borrowed(text)));
+            }
+            Some(Value::String(Cow::Owned(
+                String::from_utf8(unescape(s.content)?).ok()?,
+            )))
+        }
+        b'-' | b'0'..=b'9' => {
+            let (text, integer) = scanner.number()?;
+            // `-0` is serde_json's `-0.0`, a float.
+            if integer && !text.starts_with(b"-0") {
+                if let Some(i) = std::str::from_utf8(text).ok().and_then(|t| t.parse().ok()) {
+                    return Some(Value::Int(i));
+                }
+            }
+            parse_json(text, whole_to_int)
+        }
+        _ => {
+            let start = scanner.pos();
+            scanner.skip_value(1)?;
+            parse_json(scanner.span(start)?, whole_to_int)
+        }
     }
 }
 
-impl<'de> Visitor<'de> for Skip {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a JSON value")
-    }
-
-    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_str<E>(self, _: &str) -> Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_unit<E>(self) -> Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        while seq.next_element_seed(Skip)?.is_some() {}
-        Ok(())
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        while map.next_key_seed(Skip)?.is_some() {
-            map.next_value_seed(Skip)?;
-        }
-        Ok(())
-    }
+/// The string an escaped string literal's content stands for, as UTF-8 bytes.
+fn unescape(content: &[u8]) -> Option<Vec<u8>> {
+    let mut quoted = Vec::with_capacity(content.len() + 2);
+    quoted.push(b'"');
+    quoted.extend_from_slice(content);
+    quoted.push(b'"');
+    serde_json::from_slice::<String>(&quoted)
+        .ok()
+        .map(String::into_bytes)
 }
 
 #[derive(Clone, Copy)]
