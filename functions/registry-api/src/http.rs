@@ -404,6 +404,22 @@ async fn dispatch(s: &RegistryService, c: &Call<'_>) -> Routed {
         ("POST", ["rules", name, "disable"]) => {
             rule!(s.set_topic_rule_disabled(name, true).await)
         }
+        // Topic rule destinations ({arn+} and {confirmationToken+} are greedy labels).
+        ("POST", ["destinations"]) => rule!(s.create_topic_rule_destination(c.body()?).await),
+        ("GET", ["destinations"]) => rule!(
+            s.list_topic_rule_destinations(c.query("maxResults"), c.query("nextToken"))
+                .await
+        ),
+        ("PATCH", ["destinations"]) => rule!(s.update_topic_rule_destination(c.body()?).await),
+        ("GET", ["destinations", arn @ ..]) => {
+            rule!(s.get_topic_rule_destination(&arn.join("/")).await)
+        }
+        ("DELETE", ["destinations", arn @ ..]) => {
+            rule!(s.delete_topic_rule_destination(&arn.join("/")).await)
+        }
+        ("GET", ["confirmdestination", token @ ..]) => {
+            rule!(s.confirm_topic_rule_destination(&token.join("/")).await)
+        }
         (_, path) if is_known_path(path) => Routed::WrongMethod,
         _ => Routed::NoRoute,
     }
@@ -447,6 +463,8 @@ fn is_known_path(path: &[&str]) -> bool {
             | ["rules"]
             | ["rules", _]
             | ["rules", _, "enable" | "disable"]
+            | ["destinations", ..]
+            | ["confirmdestination", ..]
     )
 }
 

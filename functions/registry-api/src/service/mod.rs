@@ -20,6 +20,7 @@
 //! - [`authorizers`]: custom authorizers and the default authorizer.
 //! - [`custom_auth`]: authenticating a client through a custom authorizer;
 //!   TestInvokeAuthorizer.
+//! - [`destinations`]: HTTP topic rule destinations and their confirmation.
 //! - [`principal_auth`]: authenticating a client certificate and building its rights; the
 //!   auth generation that moves with every registry write.
 //!
@@ -30,6 +31,7 @@ pub mod authorizers;
 pub mod ca_certificates;
 pub mod certificates;
 pub mod custom_auth;
+pub mod destinations;
 pub mod error;
 pub mod groups;
 pub mod keys;
@@ -71,6 +73,8 @@ pub struct RegistryService {
     auth_generation: Arc<AtomicU64>,
     /// Runs custom authorizers' functions (TestInvokeAuthorizer), when the host can.
     authorizer_functions: Option<custom_auth::SharedAuthorizerFunctions>,
+    /// Sends topic rule destinations' confirmation requests, when the host can.
+    confirmations: Option<destinations::Confirmations>,
 }
 
 impl std::fmt::Debug for RegistryService {
@@ -101,6 +105,7 @@ impl RegistryService {
             ca: Arc::new(Mutex::new(None)),
             auth_generation: Arc::new(AtomicU64::new(0)),
             authorizer_functions: None,
+            confirmations: None,
         }
     }
 

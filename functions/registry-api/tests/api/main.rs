@@ -7,6 +7,7 @@ mod common;
 mod ca_certificates;
 mod certificates;
 mod custom_auth;
+mod destinations;
 mod groups;
 mod policies;
 mod principal_auth;

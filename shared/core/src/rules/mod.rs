@@ -13,6 +13,9 @@
 //! - [`compiled`]: [`CompiledRule`]: validation at create time (the SQL parses in its version —
 //!   else `SqlParseException` with line and column —, at most ten actions, action shapes,
 //!   templates) and evaluation per message into [`ResolvedAction`]s.
+//! - [`destination`]: HTTP topic rule destinations ([`StoredDestination`]): their status,
+//!   confirmation tokens and requests, and which destination covers an HTTP action's URL; the
+//!   [`DestinationConfirmer`] port that sends confirmation requests.
 //! - [`error_message`]: [`RuleErrorMessage`], the error action's payload.
 //! - [`index`]: [`RuleIndex`], rules by name and by FROM topic filter.
 //! - [`error`]: [`RuleError`], the exceptions of the topic-rule operations.
@@ -34,6 +37,7 @@ pub mod action;
 mod action_check;
 pub mod action_types;
 pub mod compiled;
+pub mod destination;
 pub mod error;
 pub mod error_message;
 pub mod index;
@@ -43,6 +47,9 @@ pub mod sink;
 
 pub use action::{Action, ACTION_TYPES};
 pub use compiled::{ActionFailure, CompiledRule, ResolvedAction, RuleOutcome, SQL_FAILURE_ACTION};
+pub use destination::{
+    ConfirmationRequest, DestinationConfirmer, DestinationStatus, StoredDestination,
+};
 pub use error::RuleError;
 pub use error_message::RuleErrorMessage;
 pub use index::RuleIndex;
