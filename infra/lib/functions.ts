@@ -1,7 +1,7 @@
 /**
  * The Lambda functions of thingcore as this app finds them: every crate in `functions/` that
- * has a `src/main.rs` (the same rule as scripts/lambda-build), with the zip that
- * `scripts/lambda-build` made for it in `target/lambda/{crate}/bootstrap.zip`.
+ * has a `src/main.rs` (the same rule as scripts/lambda-build). Each crate's binary has the
+ * crate's name, which is what RustFunction builds.
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -36,35 +36,4 @@ function readCrate(manifest: string): FunctionCrate {
   }
   const description = /^description\s*=\s*"([^"]*)"/m.exec(text)?.[1] ?? '';
   return { name, description };
-}
-
-/**
- * The zip of `crate` under `lambdaDir`.
- *
- * @throws when it is missing: the zips come from `scripts/lambda-build`.
- */
-export function zipOf(lambdaDir: string, crate: string): string {
-  const zip = path.join(lambdaDir, crate, 'bootstrap.zip');
-  if (!fs.existsSync(zip)) {
-    throw new Error(
-      `${zip} is missing: run ./scripts/lambda-build first (or pass -c lambdaDir=DIR)`,
-    );
-  }
-  return zip;
-}
-
-/**
- * The architecture the zips were built for, as scripts/lambda-build records it in
- * `{lambdaDir}/ARCHITECTURE`; arm64 when there is no record.
- */
-export function builtArchitecture(lambdaDir: string): 'arm64' | 'x86_64' {
-  const record = path.join(lambdaDir, 'ARCHITECTURE');
-  if (!fs.existsSync(record)) {
-    return 'arm64';
-  }
-  const value = fs.readFileSync(record, 'utf8').trim();
-  if (value !== 'arm64' && value !== 'x86_64') {
-    throw new Error(`${record} says ${value}; expected arm64 or x86_64`);
-  }
-  return value;
 }

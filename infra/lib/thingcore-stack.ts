@@ -1,6 +1,7 @@
 /**
  * The thingcore stack: the DynamoDB tables, one Lambda function per crate in `functions/`
- * (pre-built zips from scripts/lambda-build), the HTTP API (control plane, shadows, publish)
+ * (cargo-lambda-cdk's RustFunction, built by `cargo lambda build` at synth), the HTTP API
+ * (control plane, shadows, publish)
  * and, once the gateway function exists, the WebSocket API. Grants are per function and per
  * table, nothing on `*`.
  */
@@ -12,8 +13,9 @@ import * as integrations from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import { RustFunction } from 'cargo-lambda-cdk';
 import { Construct } from 'constructs';
-import { builtArchitecture, discoverFunctions, FunctionCrate, zipOf } from './functions';
+import { discoverFunctions, FunctionCrate } from './functions';
 import { readTableDefinitions } from './tables';
 
 /** The repository root, two levels above this file (infra/lib). */
@@ -21,8 +23,6 @@ export const REPO_ROOT = path.resolve(__dirname, '..', '..');
 
 /** What the stack is built from. Every field has a default that fits a clone's layout. */
 export interface ThingcoreStackProps extends StackProps {
-  /** Where scripts/lambda-build left the zips (default `target/lambda`). */
-  readonly lambdaDir?: string;
   /** The function crates (default: discovered in `functions/`). */
   readonly functions?: FunctionCrate[];
   /** Table definitions directory (default `localstack/init/tables`). */
@@ -31,9 +31,15 @@ export interface ThingcoreStackProps extends StackProps {
   readonly tablePrefix?: string;
   /** Days to keep each function's logs (default 30). */
   readonly logRetentionDays?: number;
-  /** Lambda architecture (default: what scripts/lambda-build recorded, else arm64). */
+  /** Lambda architecture, and the target `cargo lambda build` builds for (default arm64). */
   readonly architecture?: 'arm64' | 'x86_64';
 }
+
+/**
+ * The Cargo profile the functions are built with: the same as scripts/lambda-build's, so that
+ * after that script has run, synth's builds find everything fresh and only copy the binaries.
+ */
+export const LAMBDA_PROFILE = 'release-lambda';
 
 /** Which tables each known function reads or writes; unknown functions get none. */
 const TABLE_ACCESS: Record<string, { readWrite?: string[]; read?: string[] }> = {
@@ -58,7 +64,6 @@ export class ThingcoreStack extends Stack {
 
   constructor(scope: Construct, id: string, props: ThingcoreStackProps = {}) {
     super(scope, id, props);
-    const lambdaDir = props.lambdaDir ?? path.join(REPO_ROOT, 'target', 'lambda');
     const crates = props.functions ?? discoverFunctions(path.join(REPO_ROOT, 'functions'));
     const prefix = props.tablePrefix ?? 'thingcore';
     const retention = props.logRetentionDays ?? 30;
@@ -66,9 +71,10 @@ export class ThingcoreStack extends Stack {
       throw new Error(`logRetentionDays ${retention} is not a CloudWatch Logs retention`);
     }
     const architecture =
-      (props.architecture ?? builtArchitecture(lambdaDir)) === 'x86_64'
-        ? lambda.Architecture.X86_64
-        : lambda.Architecture.ARM_64;
+      props.architecture === 'x86_64' ? lambda.Architecture.X86_64 : lambda.Architecture.ARM_64;
+    // Every build names all the function packages, as scripts/lambda-build does: Cargo unifies
+    // features over the selected packages, so the same selection means the same artifacts.
+    const packageFlags = crates.flatMap((crate) => ['--package', crate.name]);
 
     for (const table of readTableDefinitions(
       props.tablesDir ?? path.join(REPO_ROOT, 'localstack', 'init', 'tables'),
@@ -89,12 +95,15 @@ export class ThingcoreStack extends Stack {
         retention: retention as logs.RetentionDays,
         removalPolicy: RemovalPolicy.DESTROY,
       });
-      const fn = new lambda.Function(this, `Fn-${crate.name}`, {
+      const fn = new RustFunction(this, `Fn-${crate.name}`, {
         description: `thingcore/${crate.name}: ${crate.description}`.slice(0, 256),
-        runtime: lambda.Runtime.PROVIDED_AL2023,
+        manifestPath: path.join(REPO_ROOT, 'Cargo.toml'),
+        binaryName: crate.name,
         architecture,
-        handler: 'bootstrap',
-        code: lambda.Code.fromAsset(zipOf(lambdaDir, crate.name)),
+        bundling: {
+          profile: LAMBDA_PROFILE,
+          cargoLambdaFlags: ['--locked', ...packageFlags],
+        },
         memorySize: 256,
         timeout: Duration.seconds(10),
         logGroup,
@@ -187,6 +196,11 @@ export class ThingcoreStack extends Stack {
     }
 
     const registryFn = this.functions['registry-api'];
+    if (registryFn && authorizerFn) {
+      // TestInvokeAuthorizer runs an authorizer's function through the Invoke API; the stack's
+      // own authorizer is the one it can reach. Other functions need their own grant.
+      authorizerFn.grantInvoke(registryFn);
+    }
     if (registryFn) {
       const host = this.webSocketApi ?? this.httpApi;
       registryFn.addEnvironment(

@@ -1,10 +1,9 @@
 /**
  * The synthesized template of the thingcore stack: every function, every route, every table,
- * and least privilege. The zips are stand-ins made in a temporary directory, so these tests
- * need no Rust build; `cdk synth` in scripts/test uses the real ones.
+ * and least privilege. Bundling is skipped, so these tests need no Rust build; `cdk synth` in
+ * scripts/test builds the real functions.
  */
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
@@ -14,24 +13,15 @@ import { REPO_ROOT, ThingcoreStack, ThingcoreStackProps } from '../lib/thingcore
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-/** Stand-in zips for `crates` in a fresh directory. */
-function fakeLambdaDir(crates: string[], architecture?: string): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'thingcore-lambda-'));
-  for (const crate of crates) {
-    fs.mkdirSync(path.join(dir, crate));
-    fs.writeFileSync(path.join(dir, crate, 'bootstrap.zip'), `stand-in for ${crate}`);
-  }
-  if (architecture) {
-    fs.writeFileSync(path.join(dir, 'ARCHITECTURE'), `${architecture}\n`);
-  }
-  return dir;
-}
-
+/**
+ * The stack's template without building Rust: the standard `aws:cdk:bundling-stacks` context
+ * set to no stack skips RustFunction's `cargo lambda build` (the build is in rust-build.test.ts).
+ */
 function synth(props: ThingcoreStackProps & { crates?: string[] } = {}): Template {
   const functions =
     props.functions ?? discoverFunctions(path.join(REPO_ROOT, 'functions'));
-  const lambdaDir = props.lambdaDir ?? fakeLambdaDir(functions.map((f) => f.name));
-  const stack = new ThingcoreStack(new App(), 'Test', { ...props, functions, lambdaDir });
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const stack = new ThingcoreStack(app, 'Test', { ...props, functions });
   return Template.fromStack(stack);
 }
 
@@ -114,20 +104,11 @@ describe('functions', () => {
     }
   });
 
-  test('the architecture follows what scripts/lambda-build recorded', () => {
-    const functions = discoverFunctions(path.join(REPO_ROOT, 'functions'));
-    const lambdaDir = fakeLambdaDir(functions.map((f) => f.name), 'x86_64');
-    const template = synth({ functions, lambdaDir });
+  test('x86_64 is declared when asked for', () => {
+    const template = synth({ architecture: 'x86_64' });
     for (const fn of Object.values(lambdasByCrate(template))) {
       expect(fn.Properties.Architectures).toEqual(['x86_64']);
     }
-  });
-
-  test('a missing zip is a clear error naming the build script', () => {
-    const functions = discoverFunctions(path.join(REPO_ROOT, 'functions'));
-    expect(() => synth({ functions, lambdaDir: fakeLambdaDir([]) })).toThrow(
-      /bootstrap\.zip is missing: run \.\/scripts\/lambda-build/,
-    );
   });
 
   test('a retention CloudWatch does not offer is refused', () => {
@@ -288,5 +269,20 @@ describe('least privilege', () => {
       list(s.Action).includes('dynamodb:PutItem'),
     );
     expect(JSON.stringify(gatewayWrites)).not.toMatch(/Tableregistry/);
+  });
+
+  test('registry-api may invoke the stack\'s authorizer (TestInvokeAuthorizer), nothing else', () => {
+    const invokes = statementsOf(template, 'registry-api').filter((s) =>
+      list(s.Action).includes('lambda:InvokeFunction'),
+    );
+    expect(invokes).toHaveLength(1);
+    const resources = JSON.stringify(invokes[0].Resource);
+    expect(resources).toMatch(/Fnauthorizer/);
+    expect(resources).not.toMatch(/Fngateway|Fnregistry|Fnrules|Fnshadow/);
+    for (const crate of ['gateway', 'rules-evaluator', 'shadow-updater', 'authorizer']) {
+      expect(statementsOf(template, crate).flatMap((s) => list(s.Action))).not.toContain(
+        'lambda:InvokeFunction',
+      );
+    }
   });
 });
