@@ -2,19 +2,28 @@
 rule output to a local HTTP receiver and invokes functions on a small Invoke-API server (both
 written here; AWS_ENDPOINT_URL_LAMBDA points the shim's Lambda client at it, as it would any AWS
 SDK). A 404 from the receiver and an unknown function reach the rule's errorAction with AWS's
-messages."""
+messages.
+
+The http action follows AWS's destination protocol: creating the rule creates its topic rule
+destination, which POSTs a confirmation request to the receiver; nothing is delivered until the
+destination is confirmed (ConfirmTopicRuleDestination, or a GET on the request's enableUrl),
+and nothing once it is DISABLED: those messages reach the errorAction instead."""
 
 import base64
 import json
+import os
 import subprocess
 import threading
 import time
 import urllib.parse
+import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import boto3
 import pytest
 from botocore.config import Config
+from botocore.exceptions import ClientError
+from conftest import ROOT
 from mqtt_client import Client
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -27,7 +36,8 @@ INVOKE = "/2015-03-31/functions/"
 
 
 class Receiver(BaseHTTPRequestHandler):
-    """POST /missing... answers 404; Invoke-API paths act as Lambda; anything else 200."""
+    """Confirmation requests answer 200; POST /missing... answers 404; Invoke-API paths act as
+    Lambda; anything else 200."""
 
     seen = []
 
@@ -36,7 +46,9 @@ class Receiver(BaseHTTPRequestHandler):
         path = urllib.parse.unquote(self.path)
         Receiver.seen.append({"path": path, "headers": {k.lower(): v for k, v in self.headers.items()},
                               "body": body})
-        if path.startswith(INVOKE):
+        if self.headers.get("x-amz-rules-engine-message-type") == "DestinationConfirmation":
+            self.answer(200, b"")
+        elif path.startswith(INVOKE):
             name = path[len(INVOKE):].split("/")[0].split(":function:")[-1].split(":")[0]
             if name in FUNCTIONS:
                 self.answer(202, b"")
@@ -85,6 +97,11 @@ def publish(server, topic, payload):
                     "-t", topic, "-m", json.dumps(payload)], check=True, timeout=10)
 
 
+def confirmations():
+    return [s for s in Receiver.seen
+            if s["headers"].get("x-amz-rules-engine-message-type") == "DestinationConfirmation"]
+
+
 def wait_for(predicate, wait=10.0):
     deadline = time.time() + wait
     while time.time() < deadline:
@@ -95,19 +112,53 @@ def wait_for(predicate, wait=10.0):
     return []
 
 
-def test_http_and_lambda_actions_deliver(serve, receiver):
+def test_http_and_lambda_actions_deliver_once_the_destination_is_confirmed(serve, receiver):
     server, iot = start(serve, receiver)
     arn = "arn:aws:lambda:us-east-1:000000000000:function:ingest"
+    # GIVEN a rule whose http URL has a template, so it names its confirmationUrl
     iot.create_topic_rule(ruleName="hot_out", topicRulePayload={
         "sql": SQL, "awsIotSqlVersion": "2016-03-23", "ruleDisabled": False,
-        "actions": [{"http": {"url": receiver + "/in/${topic(2)}",
+        "actions": [{"http": {"url": receiver + "/in/${topic(2)}", "confirmationUrl": receiver + "/in/",
                               "headers": [{"key": "x-device", "value": "${topic(2)}"}]}},
-                    {"lambda": {"functionArn": arn}}]})
+                    {"lambda": {"functionArn": arn}}],
+        "errorAction": {"republish": {"topic": "errors/rules", "roleArn": ROLE, "qos": 1}}})
+    # THEN the receiver got AWS's confirmation request
+    [confirmation] = confirmations()
+    body = json.loads(confirmation["body"])
+    token = body["confirmationToken"]
+    assert confirmation["path"] == f"/in/?confirmationToken={token}"
+    assert confirmation["headers"]["content-type"] == "application/json"
+    destination_arn = confirmation["headers"]["x-amz-rules-engine-destination-arn"]
+    assert destination_arn.startswith("arn:aws:iot:us-east-1:000000000000:ruledestination/http/")
+    assert body == {"arn": destination_arn, "confirmationToken": token, "messageType": "DestinationConfirmation",
+                    "enableUrl": f"{server.http_url}/confirmdestination/{token}"}
+    got = iot.get_topic_rule_destination(arn=destination_arn)["topicRuleDestination"]
+    assert got["status"] == "IN_PROGRESS"
+    assert got["httpUrlProperties"] == {"confirmationUrl": receiver + "/in/"}
+
+    watcher = Client(server.mqtt_port, "watcher")
+    watcher.subscribe("errors/#", qos=1)
     time.sleep(1.5)  # rules take effect within a second
+    # WHEN a message comes before the confirmation THEN it reaches the errorAction, not the receiver
+    publish(server, "sensors/kitchen/telemetry", {"temp": 35})
+    error = json.loads(watcher.expect(timeout=15).payload)
+    [failure] = error["failures"]
+    assert failure["failedAction"] == "HttpAction"
+    assert "IN_PROGRESS, not ENABLED" in failure["errorMessage"], failure
+    assert not [s for s in Receiver.seen if s["path"].startswith("/in/kitchen")]
+
+    # A token that is not the destination's is refused.
+    with pytest.raises(ClientError) as refused:
+        iot.confirm_topic_rule_destination(confirmationToken=token[:-4] + "abcd")
+    assert refused.value.response["Error"]["Code"] == "InvalidRequestException"
+    iot.confirm_topic_rule_destination(confirmationToken=token)
+    assert iot.get_topic_rule_destination(arn=destination_arn)["topicRuleDestination"]["status"] == "ENABLED"
+
+    # WHEN confirmed THEN messages reach the receiver
+    Receiver.seen = []
     publish(server, "sensors/kitchen/telemetry", {"temp": 29})
     publish(server, "sensors/kitchen/telemetry", {"temp": 31})
-
-    [post] = wait_for(lambda s: s["path"].startswith("/in/"))
+    [post] = wait_for(lambda s: s["path"].startswith("/in/kitchen"))
     assert post["path"] == "/in/kitchen"
     assert post["headers"]["x-device"] == "kitchen"
     assert post["headers"]["content-type"] == "application/json"
@@ -116,6 +167,24 @@ def test_http_and_lambda_actions_deliver(serve, receiver):
     assert invoke["path"] == f"{INVOKE}{arn}/invocations"
     assert invoke["headers"]["x-amz-invocation-type"] == "Event"
     assert json.loads(invoke["body"]) == {"temp": 31, "device": "kitchen"}
+
+    # WHEN the destination is DISABLED THEN delivery stops (the errorAction hears of it)
+    iot.update_topic_rule_destination(arn=destination_arn, status="DISABLED")
+    Receiver.seen = []
+    publish(server, "sensors/kitchen/telemetry", {"temp": 40})
+    error = json.loads(watcher.expect(timeout=15).payload)
+    assert "DISABLED, not ENABLED" in error["failures"][0]["errorMessage"], error
+    assert not wait_for(lambda s: s["path"].startswith("/in/kitchen"), wait=1.0)
+
+    # The AWS CLI lists the destination.
+    env = {**os.environ, "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test",
+           "AWS_DEFAULT_REGION": "us-east-1"}
+    listed = subprocess.run([str(ROOT / ".venv" / "bin" / "aws"), "iot", "--endpoint-url", server.http_url,
+                             "list-topic-rule-destinations"], capture_output=True, text=True, env=env, timeout=60)
+    assert listed.returncode == 0, listed.stderr
+    [summary] = json.loads(listed.stdout)["destinationSummaries"]
+    assert (summary["arn"], summary["status"]) == (destination_arn, "DISABLED")
+    assert summary["httpUrlSummary"] == {"confirmationUrl": receiver + "/in/"}
     server.stop()
 
 
@@ -126,6 +195,11 @@ def test_refusals_go_to_the_error_action(serve, receiver):
         "sql": SQL, "awsIotSqlVersion": "2016-03-23", "ruleDisabled": False,
         "actions": [{"http": {"url": receiver + "/missing"}}, {"lambda": {"functionArn": missing_fn}}],
         "errorAction": {"republish": {"topic": "errors/rules", "roleArn": ROLE, "qos": 1}}})
+    # The URL has no template: its destination is the URL itself; a GET on enableUrl confirms it.
+    [confirmation] = confirmations()
+    assert confirmation["path"].startswith("/missing/?confirmationToken=")
+    with urllib.request.urlopen(json.loads(confirmation["body"])["enableUrl"], timeout=10) as answer:
+        assert answer.status == 200
     watcher = Client(server.mqtt_port, "watcher")
     watcher.subscribe("errors/#", qos=1)
     time.sleep(1.5)

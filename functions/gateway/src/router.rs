@@ -117,7 +117,8 @@ impl InProcessRouter {
                         router: self.clone(),
                         depth: depth + 1,
                     });
-                    let sinks = ActionSinks::standard(publisher, self.clock.clone(), aws);
+                    let sinks =
+                        ActionSinks::standard(publisher, self.clock.clone(), aws, rules.store());
                     for work in work {
                         execute(work, &sinks).await;
                     }

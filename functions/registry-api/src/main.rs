@@ -2,10 +2,12 @@
 
 use lambda_runtime::{run, service_fn, Error, LambdaEvent};
 use registry_api::service::custom_auth::AUTHORIZER_TIMEOUT;
+use registry_api::service::destinations::Confirmations;
 use registry_api::{RegistryConfig, RegistryService};
 use serde_json::Value;
 use std::sync::Arc;
 use thingcore::SystemClock;
+use thingcore_aws::http::HttpConfirmer;
 use thingcore_aws::lambda::LambdaInvoker;
 use thingcore_aws::{DynamoStore, TableNames};
 
@@ -32,8 +34,16 @@ async fn main() -> Result<(), Error> {
     ));
     // TestInvokeAuthorizer invokes the authorizer's function through Lambda's Invoke API.
     let functions = LambdaInvoker::from_env().with_timeout(AUTHORIZER_TIMEOUT);
+    // Topic rule destinations' confirmation requests; enableUrl points at this API
+    // (THINGCORE_CONTROL_ENDPOINT, e.g. the HTTP API's invoke URL).
+    let control = env("THINGCORE_CONTROL_ENDPOINT")
+        .unwrap_or_else(|| format!("https://{}", config.endpoint_address));
     let service = RegistryService::new(store, Arc::new(SystemClock), config)
-        .with_authorizer_functions(Arc::new(functions));
+        .with_authorizer_functions(Arc::new(functions))
+        .with_confirmations(Confirmations {
+            confirmer: Arc::new(HttpConfirmer::new()),
+            endpoint: control,
+        });
     run(service_fn(|event: LambdaEvent<Value>| {
         let service = service.clone();
         async move { registry_api::lambda::handle(&service, event.payload).await }

@@ -81,6 +81,11 @@ fn every_action_type_is_stored_and_returned_exactly() {
     let body = json!({"sql": "SELECT * FROM 'a/#'", "actions": actions,
         "errorAction": {"cloudwatchMetric": {"roleArn": ROLE, "metricNamespace": "n",
             "metricName": "m", "metricValue": "1", "metricUnit": "Count"}}});
+    // The http action's URL has a template: AWS wants its destination made beforehand.
+    api.post("/destinations")
+        .json(json!({"destinationConfiguration": {"httpUrlConfiguration":
+            {"confirmationUrl": "https://example.com/"}}}))
+        .ok();
     api.post("/rules/all_types").json(body.clone()).ok();
     let rule = api.get("/rules/all_types").ok()["rule"].clone();
     assert_eq!(rule["actions"], body["actions"]);

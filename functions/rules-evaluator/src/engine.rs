@@ -247,6 +247,11 @@ impl RulesEngine {
         self
     }
 
+    /// The Store the rules (and topic rule destinations) are read from.
+    pub fn store(&self) -> Arc<dyn Store> {
+        self.store.clone()
+    }
+
     /// The engine's clock.
     pub fn clock(&self) -> Arc<dyn Clock> {
         self.clock.clone()

@@ -142,7 +142,7 @@ pub async fn handle(engine: &RulesEngine, aws: &SinkConfig, event: Value) -> Res
         tracing::error!(%error, "topic rules not refreshed; using the rules loaded before");
     }
     let publisher = Arc::new(CollectingPublisher::default());
-    let sinks = ActionSinks::standard(publisher.clone(), engine.clock(), aws);
+    let sinks = ActionSinks::standard(publisher.clone(), engine.clock(), aws, engine.store());
     let reports = execute_all(engine.evaluate_async(&message).await, &sinks).await;
     let publish = serde_json::to_value(publisher.take()).map_err(|e| e.to_string())?;
     Ok(json!({

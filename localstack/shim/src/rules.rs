@@ -54,7 +54,7 @@ pub async fn start(
 ) -> anyhow::Result<usize> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let engine = Arc::new(
-        RulesEngine::new(store)
+        RulesEngine::new(store.clone())
             .with_clock(clock.clone())
             .with_resolver(Arc::new(functions)),
     );
@@ -64,6 +64,7 @@ pub async fn start(
         Arc::new(HubPublisher(hub)),
         clock,
         &SinkConfig::from_env(),
+        store,
     ));
 
     let refresher = engine.clone();

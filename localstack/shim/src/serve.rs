@@ -58,7 +58,12 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
     let authorizer_functions = Arc::new(crate::authorizer_functions::LocalFunctions::from_env()?);
     let registry =
         RegistryService::new(opened.store.clone(), Arc::new(SystemClock), registry_config)
-            .with_authorizer_functions(authorizer_functions.clone());
+            .with_authorizer_functions(authorizer_functions.clone())
+            // Topic rule destinations' confirmation requests, with enableUrl on this front.
+            .with_confirmations(registry_api::service::destinations::Confirmations {
+                confirmer: Arc::new(thingcore_aws::http::HttpConfirmer::new()),
+                endpoint: format!("http://{http_addr}"),
+            });
     let http_auth = Arc::new(crate::http_auth::HttpAuth {
         custom: Some((registry.clone(), authorizer_functions.clone())),
         // Open (the local default): unsigned requests and unknown keys pass, known keys are

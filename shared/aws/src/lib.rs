@@ -7,6 +7,8 @@
 //!   `thingcore init-tables`, `thingcore serve --store dynamodb` and the LocalStack init).
 //! - [`dynamo`]: [`DynamoStore`], the Store port on DynamoDB.
 //! - [`sinks`]: the rule-action sinks (core's ActionSink port) on the AWS SDK.
+//! - [`http`]: the outbound HTTP(S) client (http action, destination confirmations) and
+//!   [`http::HttpConfirmer`].
 //! - [`lambda`]: [`LambdaInvoker`], invoking Lambda functions (RequestResponse or Event).
 //! - [`sql_functions`]: `aws_lambda()` and `get_dynamodb()` of IoT SQL.
 //! - [`management`]: [`ManagementApiPublisher`], the gateway's fan-out on the API Gateway
@@ -15,6 +17,7 @@
 pub mod config;
 pub mod dynamo;
 mod error;
+pub mod http;
 pub mod lambda;
 pub mod management;
 pub mod sinks;

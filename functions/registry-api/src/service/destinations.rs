@@ -10,6 +10,9 @@
 //! the failure as `statusReason` (UpdateTopicRuleDestination to IN_PROGRESS sends a new one).
 //! A host without a confirmer sends nothing and leaves the destination IN_PROGRESS; it can
 //! still be confirmed with the token from the Store.
+//!
+//! Rule writes create the destinations their HTTP actions need with
+//! [`RegistryService::ensure_destination`].
 
 use super::repo::{self, Loaded};
 use super::RegistryService;
@@ -17,7 +20,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use std::sync::Arc;
 use thingcore::rules::destination::{
-    check_confirmation_url, destination_id, destination_key, destination_url_key,
+    check_confirmation_url, covering, destination_id, destination_key, destination_url_key,
     token_destination, UpdateEffect, DESTINATIONS_PARTITION, MAX_LIST_RESULTS,
 };
 use thingcore::rules::{DestinationConfirmer, DestinationStatus, RuleError, StoredDestination};
@@ -98,6 +101,17 @@ impl RegistryService {
             .ok_or_else(|| StoredDestination::missing(arn))
     }
 
+    /// Every destination (for the rules' prefix checks).
+    pub(crate) async fn all_destinations(&self) -> Result<Vec<StoredDestination>, RuleError> {
+        let items = self
+            .gather(DESTINATIONS_PARTITION, repo::MAX_GATHERED)
+            .await?;
+        Ok(items
+            .iter()
+            .map(repo::decode)
+            .collect::<Result<Vec<_>, _>>()?)
+    }
+
     /// Sends `destination`'s confirmation request; a failure makes it ERROR (if it is still
     /// waiting for that very token).
     async fn send_confirmation(&self, destination: &StoredDestination) {
@@ -173,6 +187,48 @@ impl RegistryService {
             }
         }
         Err(super::contention("topic rule destinations").into())
+    }
+
+    /// The destination an HTTP action of a rule needs: an existing one covering `url` (its
+    /// `confirmationUrl` when it has one), else a new one for `confirmation_url`, or for `url`
+    /// when it has no substitution template.
+    ///
+    /// # Errors
+    /// `InvalidRequestException` when `confirmation_url` is not a prefix of `url`, or when
+    /// `url` has a template and neither a confirmation URL nor a destination covers it.
+    pub(crate) async fn ensure_destination(
+        &self,
+        url: &str,
+        confirmation_url: Option<&str>,
+        field: &str,
+    ) -> Result<(), RuleError> {
+        use thingcore::rules::destination::static_prefix;
+        if let Some(confirmation) = confirmation_url {
+            if !url.starts_with(confirmation) {
+                return Err(RuleError::invalid(format!(
+                    "{field}.http: confirmationUrl {confirmation:?} is not a prefix of url {url:?}"
+                )));
+            }
+        }
+        let wanted = confirmation_url.unwrap_or_else(|| static_prefix(url));
+        let destinations = self.all_destinations().await?;
+        if covering(&destinations, wanted).is_some() {
+            return Ok(());
+        }
+        let create = match confirmation_url {
+            Some(confirmation) => confirmation,
+            None if !url.contains("${") => url,
+            None => {
+                return Err(RuleError::invalid(format!(
+                    "{field}.http: url {url:?} has substitution templates: give a \
+                     confirmationUrl, or create a topic rule destination for it first"
+                )))
+            }
+        };
+        match self.create_destination(create).await {
+            Ok(_) | Err(RuleError::ResourceAlreadyExists { .. }) => Ok(()),
+            Err(error) => Err(error),
+        }
     }
 
     /// CreateTopicRuleDestination: `{topicRuleDestination}`, IN_PROGRESS, its confirmation

@@ -8,6 +8,10 @@
 //! rules-evaluator). What a rule may contain is decided by `thingcore::rules::CompiledRule`, the
 //! very code that later evaluates it.
 //!
+//! CreateTopicRule and ReplaceTopicRule also check each HTTP action's `confirmationUrl` (a
+//! prefix of its `url`) and create the topic rule destinations it needs (see
+//! [`super::destinations`]).
+//!
 //! These operations answer with [`RuleError`], not the registry's exceptions: AWS refuses a bad
 //! statement with `SqlParseException`, a missing rule with `UnauthorizedException`, and lost
 //! races with `ConflictingResourceUpdateException`.
@@ -17,7 +21,7 @@ use super::repo::{self, Loaded};
 use super::RegistryService;
 use serde_json::{json, Value};
 use thingcore::rules::{
-    generation_key, rule_arn, rule_key, CompiledRule, RuleError, RuleName, StoredRule,
+    generation_key, rule_arn, rule_key, Action, CompiledRule, RuleError, RuleName, StoredRule,
     TopicRulePayload, RULES_PARTITION,
 };
 use thingcore::store::{Expect, PageToken, Put, Table, WriteOp};
@@ -69,6 +73,27 @@ impl RegistryService {
         Ok(name)
     }
 
+    /// The destinations the rule's HTTP actions (and HTTP error action) need: the prefix
+    /// check, and a new destination (with its confirmation request) where none covers them.
+    async fn ensure_rule_destinations(&self, payload: &TopicRulePayload) -> Result<(), RuleError> {
+        let actions = payload
+            .actions
+            .iter()
+            .enumerate()
+            .map(|(i, a)| (format!("actions[{i}]"), a));
+        let error = payload
+            .error_action
+            .iter()
+            .map(|a| ("errorAction".to_owned(), a));
+        for (field, action) in actions.chain(error) {
+            if let Action::Http(http) = action {
+                self.ensure_destination(&http.url, http.confirmation_url.as_deref(), &field)
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
     async fn require_rule(&self, name: &str) -> Result<(RuleName, Loaded<StoredRule>), RuleError> {
         let name = RuleName::parse(name)?;
         let found = self
@@ -101,6 +126,7 @@ impl RegistryService {
         payload: TopicRulePayload,
     ) -> Result<Value, RuleError> {
         let name = Self::check_rule(name, &payload)?;
+        self.ensure_rule_destinations(&payload).await?;
         let rule = StoredRule::new(&name, payload, self.now_secs());
         for _ in 0..repo::MAX_ATTEMPTS {
             let put = repo::put(rule_key(name.as_str()), &rule, Expect::Absent)?;
@@ -200,6 +226,8 @@ impl RegistryService {
         payload: TopicRulePayload,
     ) -> Result<Value, RuleError> {
         let name = Self::check_rule(name, &payload)?;
+        self.require_rule(name.as_str()).await?;
+        self.ensure_rule_destinations(&payload).await?;
         for _ in 0..repo::MAX_ATTEMPTS {
             let (_, found) = self.require_rule(name.as_str()).await?;
             let rule = StoredRule::new(&name, payload.clone(), found.value.created_at);

@@ -1,6 +1,6 @@
 //! HTTP topic rule destinations over the wire: the six operations with boto3's bodies and
 //! paths, every exception they end in, the confirmation request (through a recording
-//! confirmer).
+//! confirmer), and what CreateTopicRule / ReplaceTopicRule do with HTTP actions.
 
 use crate::common::{label, Api, Call, START_MILLIS};
 use async_trait::async_trait;
@@ -292,6 +292,65 @@ fn destinations_are_listed_in_pages() {
     seen.sort();
     seen.dedup();
     assert_eq!(seen.len(), 5);
+}
+
+fn http_rule(action: Value) -> Value {
+    json!({"sql": "SELECT * FROM 'sensors/#'", "actions": [{"http": action}]})
+}
+
+#[test]
+fn rules_with_http_actions_check_and_create_their_destinations() {
+    let (api, recorder) = api();
+    // confirmationUrl must be a prefix of url.
+    api.post("/rules/r0")
+        .json(http_rule(
+            json!({"url": "https://example.com/in", "confirmationUrl": "https://other.com/"}),
+        ))
+        .fails(400, "InvalidRequestException");
+    // A templated URL needs a confirmationUrl or a destination made beforehand.
+    api.post("/rules/r0")
+        .json(http_rule(json!({"url": "https://example.com/${topic(2)}"})))
+        .fails(400, "InvalidRequestException");
+    assert!(recorder.sent().is_empty());
+
+    // A plain URL gets a destination for itself, with its confirmation request.
+    api.post("/rules/r1")
+        .json(http_rule(json!({"url": "https://plain.example.com/in"})))
+        .ok();
+    let sent = recorder.sent();
+    assert_eq!(sent.len(), 1);
+    assert!(sent[0]
+        .url
+        .starts_with("https://plain.example.com/in/?confirmationToken="));
+    // A confirmationUrl gets a destination for the confirmationUrl.
+    api.post("/rules/r2")
+        .json(http_rule(json!({"url": "https://example.com/${topic(2)}",
+            "confirmationUrl": "https://example.com/"})))
+        .ok();
+    assert_eq!(recorder.sent().len(), 2);
+    assert!(recorder.sent()[1]
+        .url
+        .starts_with("https://example.com/?confirmationToken="));
+    // Covered URLs (templated or not) make no new destination; neither does the error action.
+    api.post("/rules/r3")
+        .json(json!({"sql": "SELECT * FROM 'a/#'",
+            "actions": [{"http": {"url": "https://example.com/${topic()}/x"}}],
+            "errorAction": {"http": {"url": "https://example.com/errors"}}}))
+        .ok();
+    api.patch("/rules/r1")
+        .json(http_rule(json!({"url": "https://example.com/other"})))
+        .ok();
+    assert_eq!(recorder.sent().len(), 2);
+    api.patch("/rules/r1")
+        .json(http_rule(
+            json!({"url": "https://x.com/in", "confirmationUrl": "https://y.com"}),
+        ))
+        .fails(400, "InvalidRequestException");
+    let listed = api.get("/destinations").ok();
+    assert_eq!(
+        listed["destinationSummaries"].as_array().map(Vec::len),
+        Some(2)
+    );
 }
 
 #[test]

@@ -7,24 +7,30 @@
 //!   `HttpAction failed to make a request to the specified endpoint. StatusCode: 404...`.
 //! - Without a `content-type` header, JSON output is sent as `application/json`, anything else
 //!   as `application/octet-stream`.
+//! - A sink made [`HttpSink::with_destinations`] (what [`super::ActionSinks::standard`] makes)
+//!   delivers only where an ENABLED topic rule destination's confirmation URL is a prefix of
+//!   the rendered URL, as AWS does; otherwise the action fails (the rule's error action gets
+//!   `HttpAction failed ... The topic rule destination ... is IN_PROGRESS, not ENABLED`).
+//!   Destinations are read from the Store at each delivery (one query of a small partition),
+//!   so a confirmation takes effect on the next message. A bare [`HttpSink::new`] checks
+//!   nothing (for tests of the HTTP exchange itself).
 //! - Choices for a local core: `http://` URLs are accepted as well as `https://` (AWS takes
-//!   HTTPS only), and `confirmationUrl` is kept but no destination confirmation is required
-//!   or sent: the URL is used as it is. SigV4 `auth` and batching are not applied.
+//!   HTTPS only). SigV4 `auth` and batching are not applied.
 
 use crate::error::ActionError;
 use async_trait::async_trait;
 use http_body_util::{BodyExt, Full};
 use hyper::header::{HeaderName, HeaderValue, CONTENT_TYPE};
 use hyper::{Method, Request, StatusCode, Uri};
-use hyper_rustls::HttpsConnector;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
+use std::sync::Arc;
 use std::time::Duration;
 use thingcore::mqtt::Bytes;
 use thingcore::rules::action_types::HttpAction;
+use thingcore::rules::destination::{check_delivery, DESTINATIONS_PARTITION};
 use thingcore::rules::sink::ActionSink;
+use thingcore::rules::StoredDestination;
 use thingcore::rules::{Action, ResolvedAction};
+use thingcore::store::{PageToken, Query, Store, Table};
 use tokio::sync::OnceCell;
 
 /// AWS's request timeout for the HTTP action, all tries together.
@@ -32,13 +38,23 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(3);
 /// At most this many tries (one and two retries).
 pub const MAX_TRIES: usize = 3;
 
-type HttpClient = Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
+use thingcore_aws::http::HttpClient;
 
 /// POSTs rule output to HTTP(S) endpoints.
-#[derive(Debug)]
 pub struct HttpSink {
     client: OnceCell<HttpClient>,
     timeout: Duration,
+    /// Where the topic rule destinations are; `None` checks none.
+    destinations: Option<Arc<dyn Store>>,
+}
+
+impl std::fmt::Debug for HttpSink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpSink")
+            .field("timeout", &self.timeout)
+            .field("checks_destinations", &self.destinations.is_some())
+            .finish()
+    }
 }
 
 impl Default for HttpSink {
@@ -54,24 +70,52 @@ impl HttpSink {
         Self {
             client: OnceCell::new(),
             timeout: REQUEST_TIMEOUT,
+            destinations: None,
         }
     }
 
     async fn client(&self) -> Result<&HttpClient, ActionError> {
         self.client
             .get_or_try_init(|| async {
-                // The provider the AWS SDK already builds (aws-lc-rs), named here so no
-                // second crypto provider is compiled in.
-                let provider = rustls::crypto::aws_lc_rs::default_provider();
-                let connector = hyper_rustls::HttpsConnectorBuilder::new()
-                    .with_provider_and_native_roots(provider)
-                    .map_err(|e| ActionError::caused_by("no root certificates for HTTPS", e))?
-                    .https_or_http()
-                    .enable_http1()
-                    .build();
-                Ok(Client::builder(TokioExecutor::new()).build(connector))
+                thingcore_aws::http::https_client().map_err(ActionError::failed)
             })
             .await
+    }
+
+    /// The same sink delivering only to URLs an ENABLED topic rule destination in `store`
+    /// covers.
+    #[must_use]
+    pub fn with_destinations(mut self, store: Arc<dyn Store>) -> Self {
+        self.destinations = Some(store);
+        self
+    }
+
+    /// Fails unless an ENABLED destination covers `url` (when destinations are checked).
+    async fn check_destination(&self, url: &str) -> Result<(), ActionError> {
+        let Some(store) = &self.destinations else {
+            return Ok(());
+        };
+        let mut destinations = Vec::new();
+        let mut token: Option<PageToken> = None;
+        loop {
+            let query = Query::partition(Table::Registry, DESTINATIONS_PARTITION)
+                .limit(1000)
+                .start(token.take());
+            let page = store
+                .query(&query)
+                .await
+                .map_err(|e| ActionError::failed(format!("{FAILED} {e}")))?;
+            destinations.extend(
+                page.items.iter().filter_map(|item| {
+                    serde_json::from_slice::<StoredDestination>(&item.body).ok()
+                }),
+            );
+            match page.next {
+                Some(next) => token = Some(next),
+                None => break,
+            }
+        }
+        check_delivery(&destinations, url).map_err(ActionError::failed)
     }
 }
 
@@ -165,6 +209,7 @@ impl ActionSink for HttpSink {
             return Err(ActionError::not_for(action));
         };
         request(http, &action.payload)?;
+        self.check_destination(&http.url).await?;
         tokio::time::timeout(self.timeout, self.tries(http, &action.payload))
             .await
             .unwrap_or_else(|_| {

@@ -59,19 +59,25 @@ impl ActionSinks {
         sinks
     }
 
-    /// Every sink a host runs: republish through `publisher` (timed by `clock`), and the AWS
+    /// Every sink a host runs: republish through `publisher` (timed by `clock`), the AWS
     /// SDK sinks of `thingcore-aws` configured by `aws` (the SDK's environment:
-    /// `AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_<SERVICE>`, `AWS_REGION`, profiles).
+    /// `AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_<SERVICE>`, `AWS_REGION`, profiles), and http,
+    /// which delivers only where `destinations` (the registry's Store) has an ENABLED topic
+    /// rule destination.
     pub fn standard(
         publisher: Arc<dyn republish::Publisher>,
         clock: Arc<dyn thingcore::Clock>,
         aws: &SinkConfig,
+        destinations: Arc<dyn thingcore::store::Store>,
     ) -> Self {
         let mut sinks = Self::with_republish(publisher, clock);
         for (kind, sink) in thingcore_aws::sinks::all(aws) {
             sinks.insert(kind, sink);
         }
-        sinks.insert("http", Arc::new(http::HttpSink::new()));
+        sinks.insert(
+            "http",
+            Arc::new(http::HttpSink::new().with_destinations(destinations)),
+        );
         sinks
     }
 

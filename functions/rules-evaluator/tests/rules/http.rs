@@ -8,7 +8,10 @@ use serde_json::json;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use thingcore::mqtt::Bytes;
-use thingcore::rules::{Action, ResolvedAction};
+use thingcore::registry::RegistryConfig;
+use thingcore::rules::destination::destination_key;
+use thingcore::rules::{Action, DestinationStatus, ResolvedAction, StoredDestination};
+use thingcore::store::{Put, Store, Table, WriteOp};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
@@ -138,7 +141,18 @@ async fn run_rule(
     Vec<rules_evaluator::RuleReport>,
     Vec<thingcore::broker::Message>,
 ) {
-    let rig = Rig::new();
+    run_rule_with(url, HttpSink::new(), &Rig::new()).await
+}
+
+/// As [`run_rule`], on `rig` with `sink`.
+async fn run_rule_with(
+    url: &str,
+    sink: HttpSink,
+    rig: &Rig,
+) -> (
+    Vec<rules_evaluator::RuleReport>,
+    Vec<thingcore::broker::Message>,
+) {
     rig.put_rule(
         "to_http",
         json!({"sql": "SELECT temp, topic(2) AS device FROM 'sensors/+/telemetry'",
@@ -146,9 +160,9 @@ async fn run_rule(
                 "headers": [{"key": "x-device", "value": "${topic(2)}"}]}}],
             "errorAction": republish("errors/${ruleName}")}),
     );
-    assert!(rig.refresh());
+    rig.refresh();
     let mut sinks = rig.sinks();
-    sinks.insert("http", Arc::new(HttpSink::new()));
+    sinks.insert("http", Arc::new(sink));
     let work = rig
         .engine
         .evaluate(&message("sensors/kitchen/telemetry", r#"{"temp": 31}"#));
@@ -190,4 +204,63 @@ async fn a_404_goes_to_the_error_action_with_awss_message() {
         ),
         "{message}"
     );
+}
+
+/// Writes `destination` as the registry does.
+fn put_destination(rig: &Rig, destination: &StoredDestination) {
+    let body = serde_json::to_vec(destination).expect("json");
+    let put = Put::new(Table::Registry, destination_key(&destination.id), body);
+    futures::executor::block_on(rig.store.transact(vec![WriteOp::Put(put)])).expect("write");
+}
+
+#[tokio::test]
+async fn only_an_enabled_destination_lets_messages_through() {
+    let (url, seen) = receiver(vec![Some(200)]).await;
+    let base = url.trim_end_matches("/ingest").to_owned();
+    let rig = Rig::new();
+    let checked = || HttpSink::new().with_destinations(rig.store.clone());
+    let fails_with = |sent: &[thingcore::broker::Message]| -> String {
+        assert_eq!(sent.len(), 1, "the error action ran");
+        let error: serde_json::Value = serde_json::from_slice(&sent[0].payload).expect("json");
+        error["failures"][0]["errorMessage"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    };
+
+    // GIVEN no destination: the error action gets the failure, the receiver nothing.
+    let (_, sent) = run_rule_with(&base, checked(), &rig).await;
+    let message = fails_with(&sent);
+    assert!(
+        message.contains("No topic rule destination covers"),
+        "{message}"
+    );
+
+    // GIVEN one waiting for its confirmation.
+    let config = RegistryConfig::default();
+    let id = "7a280e37-b9c6-47a2-a751-0703693f46e4";
+    let mut destination =
+        StoredDestination::new(&config, id, &format!("{base}/"), "s", 1).expect("destination");
+    put_destination(&rig, &destination);
+    let (_, sent) = run_rule_with(&base, checked(), &rig).await;
+    let message = fails_with(&sent);
+    assert!(message.contains("is IN_PROGRESS, not ENABLED"), "{message}");
+    assert!(seen.lock().expect("lock").is_empty());
+
+    // WHEN it is confirmed THEN messages reach the receiver.
+    let token = destination.confirmation_token.clone();
+    destination.confirm(&token, 2).expect("confirmed");
+    put_destination(&rig, &destination);
+    let (reports, sent) = run_rule_with(&base, checked(), &rig).await;
+    assert_eq!((reports[0].succeeded, sent.len()), (1, 0));
+    assert_eq!(seen.lock().expect("lock").len(), 1);
+
+    // WHEN it is disabled THEN they stop again.
+    destination
+        .update(DestinationStatus::Disabled, "x", 3)
+        .expect("disabled");
+    put_destination(&rig, &destination);
+    let (_, sent) = run_rule_with(&base, checked(), &rig).await;
+    assert!(fails_with(&sent).contains("is DISABLED, not ENABLED"));
+    assert_eq!(seen.lock().expect("lock").len(), 1);
 }
