@@ -29,6 +29,7 @@ fn every_sample_event_is_answered() {
         "list-ca-certificates.json",
         "create-policy.json",
         "describe-endpoint.json",
+        "create-topic-rule-destination.json",
     ] {
         let reply = send_event(&api.service, &fixture(name));
         assert_eq!(reply.status, 200, "{name}: {}", reply.body);
