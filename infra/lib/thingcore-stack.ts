@@ -207,6 +207,8 @@ export class ThingcoreStack extends Stack {
         'THINGCORE_ENDPOINT_ADDRESS',
         `${host.apiId}.execute-api.${Aws.REGION}.${Aws.URL_SUFFIX}`,
       );
+      // enableUrl of topic rule destinations' confirmation requests: this control plane.
+      registryFn.addEnvironment('THINGCORE_CONTROL_ENDPOINT', this.httpApi.apiEndpoint);
     }
     for (const [role, table] of Object.entries(this.tables)) {
       new CfnOutput(this, `Table${role}`, { value: table.tableName });

@@ -224,6 +224,11 @@ describe('with the gateway and authorizer functions', () => {
     const env = lambdasByCrate(template)['gateway'].Properties.Environment.Variables;
     expect(env.THINGCORE_WEBSOCKET_ENDPOINT).toBeDefined();
   });
+
+  test('registry-api knows its own HTTP API (enableUrl of destination confirmations)', () => {
+    const env = lambdasByCrate(template)['registry-api'].Properties.Environment.Variables;
+    expect(JSON.stringify(env.THINGCORE_CONTROL_ENDPOINT)).toMatch(/HttpApi/);
+  });
 });
 
 describe('least privilege', () => {
