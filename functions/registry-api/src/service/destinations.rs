@@ -278,19 +278,7 @@ impl RegistryService {
         max_results: Option<&str>,
         next_token: Option<&str>,
     ) -> Result<Value, RuleError> {
-        let max = match max_results {
-            None => MAX_LIST_RESULTS,
-            Some(text) => match text.parse::<usize>() {
-                Ok(n) if (1..=MAX_LIST_RESULTS).contains(&n) => n,
-                _ => {
-                    return Err(RuleError::invalid(format!(
-                        "1 validation error detected: Value '{text}' at 'maxResults' failed to \
-                         satisfy constraint: Member must have value between 1 and \
-                         {MAX_LIST_RESULTS}"
-                    )))
-                }
-            },
-        };
+        let max = super::rules::max_results(max_results, MAX_LIST_RESULTS, MAX_LIST_RESULTS)?;
         let (summaries, next) = self
             .filtered_page(DESTINATIONS_PARTITION, "", max, next_token, |item| {
                 Ok(Some(repo::decode::<StoredDestination>(item)?.summary()))

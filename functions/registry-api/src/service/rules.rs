@@ -165,19 +165,11 @@ impl RegistryService {
     /// # Errors
     /// `InvalidRequestException` for a bad `maxResults` or `nextToken`.
     pub async fn list_topic_rules(&self, query: ListTopicRulesQuery) -> Result<Value, RuleError> {
-        let max = match query.max_results.as_deref() {
-            None => DEFAULT_LIST_RESULTS,
-            Some(text) => match text.parse::<usize>() {
-                Ok(n) if (1..=MAX_LIST_RESULTS).contains(&n) => n,
-                _ => {
-                    return Err(RuleError::invalid(format!(
-                        "1 validation error detected: Value '{text}' at 'maxResults' failed to \
-                         satisfy constraint: Member must have value between 1 and \
-                         {MAX_LIST_RESULTS}"
-                    )))
-                }
-            },
-        };
+        let max = max_results(
+            query.max_results.as_deref(),
+            DEFAULT_LIST_RESULTS,
+            MAX_LIST_RESULTS,
+        )?;
         let keep = |rule: &StoredRule| {
             let enabled_ok = query
                 .rule_disabled
@@ -288,4 +280,23 @@ fn list_output(rules: Vec<Value>, next: Option<String>) -> Value {
         out["nextToken"] = json!(next);
     }
     out
+}
+
+/// A `maxResults` query value, checked to be within `1..=max` as AWS's validation does;
+/// `default` when there is none. Shared by the rule and destination listings.
+pub(crate) fn max_results(
+    text: Option<&str>,
+    default: usize,
+    max: usize,
+) -> Result<usize, RuleError> {
+    let Some(text) = text else {
+        return Ok(default);
+    };
+    match text.parse::<usize>() {
+        Ok(n) if (1..=max).contains(&n) => Ok(n),
+        _ => Err(RuleError::invalid(format!(
+            "1 validation error detected: Value '{text}' at 'maxResults' failed to satisfy \
+             constraint: Member must have value between 1 and {max}"
+        ))),
+    }
 }
