@@ -2,7 +2,8 @@
 //! `headers`, `queryStringParameters`) and HTTP APIs (payload 2.0: `version`, `routeArn`,
 //! `headers`, `queryStringParameters`), answered with an IAM policy allowing
 //! `execute-api:Invoke` on the whole API (so a cached answer serves every route) and the grant
-//! in `context` (`sub`, `principalId`, `iotPolicy`).
+//! in `context` (`sub`, `principalId`, `iotPolicy`, and `disconnectAfterInSeconds`: the token's
+//! remaining life, after which the gateway closes the connection).
 //!
 //! The token is `Authorization: Bearer <jwt>` or, for browsers that cannot set headers on a
 //! WebSocket, the `token` query parameter. Without a valid token the handler fails with
@@ -86,6 +87,7 @@ pub fn handle(
             "sub": grant.subject,
             "principalId": grant.principal_id,
             "iotPolicy": grant.policy_documents.first().cloned().unwrap_or_default(),
+            "disconnectAfterInSeconds": grant.session_secs,
         }
     }))
 }
@@ -137,6 +139,7 @@ mod tests {
             "arn:aws:execute-api:us-east-1:123456789012:abcdef123/*"
         );
         assert_eq!(answer["context"]["sub"], "user-1");
+        assert!(answer["context"]["disconnectAfterInSeconds"].as_u64() > Some(0));
     }
 
     #[test]

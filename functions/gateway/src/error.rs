@@ -29,6 +29,16 @@ pub enum GatewayError {
         #[source]
         source: serde_json::Error,
     },
+    /// A door refused: a reserved topic, or the connection's policies do not allow it.
+    #[error(transparent)]
+    Refused(#[from] thingcore::route::Refusal),
+    /// The connection's stored policies do not parse: it may do nothing.
+    #[error("the connection's policy does not parse: {0}")]
+    BrokenPolicy(#[from] thingcore::policy::PolicyError),
+    /// The connection's session is over (its authorizer's `disconnectAfterInSeconds` passed,
+    /// or a refresh refused it); it has been closed.
+    #[error("connection {0}'s session has ended")]
+    SessionEnded(String),
     /// The Store failed.
     #[error(transparent)]
     Store(#[from] thingcore::Error),
@@ -42,6 +52,12 @@ impl GatewayError {
                 ErrorCode::StaleConnection
             }
             GatewayError::SubscriptionLimit { .. } => ErrorCode::SubscriptionLimit,
+            GatewayError::Refused(thingcore::route::Refusal::Reserved(_)) => {
+                ErrorCode::ReservedTopic
+            }
+            GatewayError::Refused(thingcore::route::Refusal::NotAuthorized { .. })
+            | GatewayError::BrokenPolicy(_)
+            | GatewayError::SessionEnded(_) => ErrorCode::NotAuthorized,
             GatewayError::Contention(_) | GatewayError::Corrupt { .. } | GatewayError::Store(_) => {
                 ErrorCode::InternalError
             }

@@ -3,7 +3,14 @@
 //! - WebSocket API events (`requestContext.eventType` `CONNECT`, `DISCONNECT`, `MESSAGE`; routes
 //!   `$connect`, `$disconnect`, `$default`): the connection is recorded or forgotten, or the
 //!   frame is handled and its replies posted back to the caller through the Management API.
-//!   The answer is `{"statusCode": 200}` (a failed `$connect` answers 500, refusing it).
+//!   The answer is `{"statusCode": 200}`; a `$connect` its policy refuses answers 403, one that
+//!   fails otherwise 500 (either refuses the connection).
+//! - The connection's rights come from the `$connect` authorizer's context
+//!   ([`rights_from_authorizer`]): `principalId`, `iotPolicy` (the IoT policy document, as the
+//!   `authorizer` function puts it there), and optionally `disconnectAfterInSeconds` and
+//!   `refreshAfterInSeconds`; the client id is the `clientId` query parameter, else the
+//!   principal. An authorizer that sends no `iotPolicy` grants nothing: such connections are
+//!   refused (`iot:Connect` is denied). Without an authorizer the API is open.
 //! - HTTP API (payload 2.0) events: `POST /topics/{topic}` ([`crate::http`]).
 
 use crate::router::Router;
@@ -11,6 +18,7 @@ use crate::service::{ConnectInfo, GatewayService};
 use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayWebsocketProxyRequest};
 use base64::Engine;
 use serde_json::{json, Value};
+use thingcore::gateway::{ConnectionPrincipal, ConnectionRights, ErrorCode};
 
 /// Handles one Lambda event.
 ///
@@ -36,23 +44,60 @@ pub async fn handle(
     if event.pointer("/requestContext/connectionId").is_some() {
         // A WebSocket API's REQUEST authorizer context is flat (`authorizer.principalId`),
         // unlike the HTTP API's `authorizer.lambda` the event type models: read it here.
+        let rights = rights_from_authorizer(&event, gateway.now_millis());
         let principal = event
             .pointer("/requestContext/authorizer/principalId")
             .and_then(Value::as_str)
             .map(str::to_string);
         let request: ApiGatewayWebsocketProxyRequest =
             serde_json::from_value(event).map_err(|e| format!("not a WebSocket API event: {e}"))?;
-        return Ok(websocket(gateway, router, &request, principal).await);
+        return Ok(websocket(gateway, router, &request, principal, rights).await);
     }
     Err("unknown event shape: expected an API Gateway WebSocket or HTTP API event".into())
 }
 
-/// Handles one WebSocket API event; `principal` is the authorizer's, when there is one.
+/// The rights a `$connect` event's authorizer context grants (see the module documentation);
+/// `None` without an authorizer (an open API).
+pub fn rights_from_authorizer(event: &Value, now_millis: u64) -> Option<ConnectionRights> {
+    let context = event.pointer("/requestContext/authorizer")?;
+    let principal_id = context.get("principalId").and_then(Value::as_str)?;
+    let client_id = event
+        .pointer("/queryStringParameters/clientId")
+        .and_then(Value::as_str)
+        .filter(|c| !c.is_empty())
+        .unwrap_or(principal_id);
+    let policies = context
+        .get("iotPolicy")
+        .and_then(Value::as_str)
+        .filter(|p| !p.is_empty())
+        .map(str::to_string)
+        .into_iter()
+        .collect();
+    // API Gateway hands context values on as strings; a number is accepted too.
+    let seconds = |field: &str| match context.get(field) {
+        Some(Value::Number(n)) => n.as_u64(),
+        Some(Value::String(s)) => s.parse::<u64>().ok(),
+        _ => None,
+    };
+    let at = |secs: u64| now_millis.saturating_add(secs.saturating_mul(1000));
+    Some(ConnectionRights {
+        client_id: client_id.to_string(),
+        principal: ConnectionPrincipal::CustomAuthorizer(principal_id.to_string()),
+        policies,
+        disconnect_at: seconds("disconnectAfterInSeconds").map(at),
+        refresh_at: seconds("refreshAfterInSeconds").map(at),
+        refresh_with: None,
+    })
+}
+
+/// Handles one WebSocket API event; `principal` and `rights` are the authorizer's, when there
+/// is one.
 pub async fn websocket(
     gateway: &GatewayService,
     router: &dyn Router,
     request: &ApiGatewayWebsocketProxyRequest,
     principal: Option<String>,
+    rights: Option<ConnectionRights>,
 ) -> Value {
     let context = &request.request_context;
     let connection_id = context.connection_id.clone().unwrap_or_default();
@@ -67,9 +112,14 @@ pub async fn websocket(
                 connection_id,
                 source_ip: context.identity.source_ip.clone(),
                 principal,
+                rights,
             };
             match gateway.connect(info).await {
                 Ok(()) => json!({ "statusCode": 200 }),
+                Err(error) if error.code() == ErrorCode::NotAuthorized => {
+                    tracing::info!(%error, "refusing a connection");
+                    json!({ "statusCode": 403 })
+                }
                 Err(error) => {
                     tracing::error!(%error, "refusing a connection");
                     json!({ "statusCode": 500 })

@@ -32,12 +32,13 @@ async fn main() -> Result<(), Error> {
     ));
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let publisher = Arc::new(ManagementApiPublisher::new(&sdk, &endpoint));
-    let gateway = GatewayService::new(
-        store.clone(),
-        publisher,
-        GatewayConfig::default(),
-        clock.clone(),
-    );
+    // Policies name this account and region in their ARNs (Lambda sets AWS_REGION).
+    let config = GatewayConfig {
+        account_id: account.clone(),
+        region: env("AWS_REGION").unwrap_or_else(|| "us-east-1".into()),
+        ..GatewayConfig::default()
+    };
+    let gateway = GatewayService::new(store.clone(), publisher, config, clock.clone());
     let shadows = ShadowService::new(store.clone(), clock.clone());
     // get_thing_shadow and get_registry_data in rules read the same tables.
     let functions = StoreFunctions::new(

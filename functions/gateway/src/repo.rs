@@ -44,6 +44,11 @@ impl GatewayRepo {
         Self { store, ttl_secs }
     }
 
+    /// The Store underneath (for hosts and tests that inspect items).
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
     fn expiry(&self, record: &ConnectionRecord) -> Option<u64> {
         self.ttl_secs.map(|ttl| record.connected_at / 1000 + ttl)
     }
@@ -88,6 +93,49 @@ impl GatewayRepo {
             .await?
             .ok_or_else(|| GatewayError::UnknownConnection(connection_id.to_string()))?;
         Ok((decode(&key, &item.body)?, item.version))
+    }
+
+    /// Rewrites a connection's item if it is still at `version` (its refreshed rights);
+    /// `false` when another change came first.
+    ///
+    /// # Errors
+    /// [`GatewayError::Store`].
+    pub async fn replace_connection(
+        &self,
+        record: &ConnectionRecord,
+        version: u64,
+    ) -> Result<bool, GatewayError> {
+        let put = self
+            .put(
+                connection_key(&record.connection_id),
+                encode(record),
+                self.expiry(record),
+            )
+            .expect(Expect::Version(version));
+        match self.store.put(put).await {
+            Ok(_) => Ok(true),
+            Err(thingcore::Error::ConditionFailed { .. }) => Ok(false),
+            Err(error) => Err(error.into()),
+        }
+    }
+
+    /// Deletes one subscription's index item, left behind by a connection whose item is gone.
+    ///
+    /// # Errors
+    /// [`GatewayError::Store`].
+    pub async fn remove_subscription_item(
+        &self,
+        connection_id: &str,
+        filter: &str,
+    ) -> Result<(), GatewayError> {
+        self.store
+            .delete(
+                Table::Broker,
+                &subscription_key(connection_id, filter),
+                Expect::Any,
+            )
+            .await?;
+        Ok(())
     }
 
     /// Subscribes the connection to `filter` (a valid filter), replacing the QoS of an

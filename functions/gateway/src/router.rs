@@ -4,8 +4,8 @@
 //!   hub hands every message back to [`crate::GatewayService::deliver`]), the shadow service
 //!   and the rules engine all see it there.
 //! - On Lambda, [`InProcessRouter`] does the same within the invocation: it delivers to the
-//!   gateway's subscribers, hands `$aws/things/...` shadow requests to the shadow-updater
-//!   library, evaluates topic rules with the rules-evaluator library, and routes what those
+//!   gateway's subscribers (none for Basic Ingest), hands shadow requests to the
+//!   shadow-updater library (both as `thingcore::route` decides, as the broker does), evaluates topic rules with the rules-evaluator library, and routes what those
 //!   publish in turn — up to [`MAX_ROUTE_DEPTH`] hops, so a rule that republishes onto its own
 //!   topic cannot loop forever.
 
@@ -19,6 +19,7 @@ use shadow_updater::ShadowService;
 use std::sync::Arc;
 use thingcore::broker::Message;
 use thingcore::mqtt::{Bytes, QoS};
+use thingcore::route::service_route;
 use thingcore::Clock;
 
 /// Hops a message may travel through services that publish (shadow replies, republish)
@@ -75,10 +76,12 @@ impl InProcessRouter {
                 tracing::warn!(topic = %message.topic, "message dropped: routed through too many hops");
                 return Ok(());
             }
+            // The one routing decision, as the broker makes it (`thingcore::route`).
+            let route = service_route(&message.topic);
             let report = self.gateway.deliver(&message).await?;
             tracing::debug!(topic = %message.topic, ?report, "delivered");
             if let Some(shadows) = &self.shadows {
-                if message.topic.starts_with("$aws/things/") {
+                if route.shadow_request().is_some() {
                     let replies = shadow_updater::mqtt::handle_request(
                         shadows,
                         &message.topic,

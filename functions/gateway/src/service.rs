@@ -3,6 +3,7 @@
 //! `thingcore serve`) call these with what their transport received.
 
 use crate::error::GatewayError;
+use crate::refresh::RightsRefresher;
 use crate::repo::GatewayRepo;
 use crate::router::Router;
 use futures::StreamExt;
@@ -11,16 +12,19 @@ use std::sync::Arc;
 use thingcore::broker::{BrokerConfig, Message};
 use thingcore::gateway::index::{delivery_qos, ConnectionRecord, RetainedRecord};
 use thingcore::gateway::{
-    parse_request, ClientFrame, ConnectionPublisher, Delivery, PostError, Request, ServerFrame,
+    parse_request, ClientFrame, ConnectionPublisher, ConnectionRights, Delivery, PostError,
+    Request, RightsContext, ServerFrame,
 };
 use thingcore::mqtt::QoS;
+use thingcore::policy::{Authorization, IotAction};
+use thingcore::route::{may_receive, publish_door, service_route, subscribe_door, Refusal};
 use thingcore::store::Store;
 use thingcore::Clock;
 
 /// Most retained messages sent for one subscription.
 pub const MAX_RETAINED_PER_SUBSCRIBE: usize = 100;
 /// Posts in flight at once during a fan-out.
-const FAN_OUT_CONCURRENCY: usize = 16;
+pub const FAN_OUT_CONCURRENCY: usize = 16;
 
 /// Who connected, as the host knows it.
 #[derive(Debug, Clone, Default)]
@@ -31,6 +35,8 @@ pub struct ConnectInfo {
     pub source_ip: Option<String>,
     /// The authorizer's principal.
     pub principal: Option<String>,
+    /// What the connection may do (`None`: an open connection).
+    pub rights: Option<ConnectionRights>,
 }
 
 /// What a fan-out did.
@@ -42,6 +48,8 @@ pub struct FanOutReport {
     pub gone: usize,
     /// Posts that failed otherwise.
     pub failed: usize,
+    /// Subscribers whose policies do not allow `iot:Receive` on the topic.
+    pub refused: usize,
 }
 
 /// How the gateway behaves.
@@ -51,6 +59,10 @@ pub struct GatewayConfig {
     pub broker: BrokerConfig,
     /// Seconds connection items live after `$connect` (`None`: until `$disconnect`).
     pub connection_ttl_secs: Option<u64>,
+    /// The core's region, in the ARNs policies name.
+    pub region: String,
+    /// The core's account id, in the ARNs policies name.
+    pub account_id: String,
 }
 
 impl Default for GatewayConfig {
@@ -58,8 +70,23 @@ impl Default for GatewayConfig {
         Self {
             broker: BrokerConfig::default(),
             connection_ttl_secs: Some(thingcore::gateway::index::CONNECTION_TTL_SECS),
+            region: "us-east-1".into(),
+            account_id: "000000000000".into(),
         }
     }
+}
+
+/// A connection as a door sees it: its compiled rights (`None`: open).
+struct Admitted {
+    authorization: Option<Authorization>,
+}
+
+/// What happened to one subscriber in a fan-out.
+enum Outcome {
+    Delivered,
+    Gone,
+    Refused,
+    Failed,
 }
 
 /// The gateway. Cheap to clone.
@@ -69,6 +96,7 @@ pub struct GatewayService {
     publisher: Arc<dyn ConnectionPublisher>,
     config: Arc<GatewayConfig>,
     clock: Arc<dyn Clock>,
+    refresher: Option<Arc<dyn RightsRefresher>>,
 }
 
 impl GatewayService {
@@ -84,7 +112,15 @@ impl GatewayService {
             publisher,
             config: Arc::new(config),
             clock,
+            refresher: None,
         }
+    }
+
+    /// Asks `refresher` again when a connection's `refreshAt` has passed (without one, rights
+    /// last until `disconnectAt`).
+    pub fn with_refresher(mut self, refresher: Arc<dyn RightsRefresher>) -> Self {
+        self.refresher = Some(refresher);
+        self
     }
 
     /// The limits in force.
@@ -102,22 +138,107 @@ impl GatewayService {
         self.clock.now_millis()
     }
 
-    /// `$connect`: records the connection.
+    /// `$connect`: checks `iot:Connect` for the connection's client id and records the
+    /// connection with its rights.
     ///
     /// # Errors
-    /// [`GatewayError::InvalidConnectionId`], [`GatewayError::Store`].
+    /// [`GatewayError::InvalidConnectionId`]; [`GatewayError::Refused`] and
+    /// [`GatewayError::BrokenPolicy`] (the host refuses the connection: 403);
+    /// [`GatewayError::SessionEnded`] for rights already expired; [`GatewayError::Store`].
     pub async fn connect(&self, info: ConnectInfo) -> Result<(), GatewayError> {
-        if !thingcore::gateway::index::valid_connection_id(&info.connection_id) {
-            return Err(GatewayError::InvalidConnectionId(info.connection_id));
-        }
+        self.check_connect(&info)?;
         let record = ConnectionRecord {
             connection_id: info.connection_id,
             connected_at: self.clock.now_millis(),
             source_ip: info.source_ip,
             principal: info.principal,
             subscriptions: Vec::new(),
+            rights: info.rights,
         };
         self.repo.put_connection(&record).await
+    }
+
+    /// The `$connect` door alone, without recording anything: a host that must answer
+    /// before it has a socket (an HTTP 403 instead of an upgrade) asks this first.
+    ///
+    /// # Errors
+    /// As [`GatewayService::connect`], without [`GatewayError::Store`].
+    pub fn check_connect(&self, info: &ConnectInfo) -> Result<(), GatewayError> {
+        if !thingcore::gateway::index::valid_connection_id(&info.connection_id) {
+            return Err(GatewayError::InvalidConnectionId(
+                info.connection_id.clone(),
+            ));
+        }
+        let Some(rights) = &info.rights else {
+            return Ok(());
+        };
+        if rights.expired(self.clock.now_millis()) {
+            return Err(GatewayError::SessionEnded(info.connection_id.clone()));
+        }
+        let authorization = rights.authorization(self.rights_context(&info.source_ip))?;
+        if !authorization.allows(IotAction::Connect, &rights.client_id) {
+            return Err(Refusal::NotAuthorized {
+                action: IotAction::Connect.as_str(),
+                resource: rights.client_id.clone(),
+            }
+            .into());
+        }
+        Ok(())
+    }
+
+    fn rights_context<'a>(&'a self, source_ip: &'a Option<String>) -> RightsContext<'a> {
+        RightsContext {
+            region: &self.config.region,
+            account_id: &self.config.account_id,
+            source_ip: source_ip.as_deref(),
+            now_millis: self.clock.now_millis(),
+        }
+    }
+
+    /// Loads a connection and its rights for a door: a session past `disconnectAt` is
+    /// closed, rights past `refreshAt` are asked for again (a refusal closes the
+    /// connection), stored policies that no longer parse refuse everything.
+    async fn admit(&self, connection_id: &str) -> Result<Admitted, GatewayError> {
+        let (mut record, version) = self.repo.connection(connection_id).await?;
+        let now = self.clock.now_millis();
+        if let Some(rights) = &record.rights {
+            if rights.expired(now) {
+                self.end_session(connection_id, "its session ended").await;
+                return Err(GatewayError::SessionEnded(connection_id.to_string()));
+            }
+            if let (true, Some(refresher)) = (rights.refresh_due(now), &self.refresher) {
+                match refresher.refresh(rights).await {
+                    Ok(renewed) => {
+                        record.rights = Some(renewed);
+                        // Another invocation may have refreshed it first; either answer holds.
+                        if let Err(error) = self.repo.replace_connection(&record, version).await {
+                            tracing::debug!(%error, connection_id, "keeping refreshed rights failed");
+                        }
+                    }
+                    Err(reason) => {
+                        self.end_session(connection_id, &reason).await;
+                        return Err(GatewayError::SessionEnded(connection_id.to_string()));
+                    }
+                }
+            }
+        }
+        let authorization = match &record.rights {
+            Some(rights) => Some(rights.authorization(self.rights_context(&record.source_ip))?),
+            None => None,
+        };
+        Ok(Admitted { authorization })
+    }
+
+    /// Closes a connection whose session ended or whose rights were revoked, and forgets it.
+    async fn end_session(&self, connection_id: &str, reason: &str) {
+        tracing::info!(connection_id, reason, "closing a gateway connection");
+        match self.publisher.close(connection_id).await {
+            Ok(()) | Err(PostError::Gone(_)) => {}
+            Err(error) => tracing::warn!(%error, connection_id, "closing a connection failed"),
+        }
+        if let Err(error) = self.repo.remove_connection(connection_id).await {
+            tracing::warn!(%error, connection_id, "forgetting a closed connection failed");
+        }
     }
 
     /// `$disconnect`: forgets the connection and its subscriptions; `false` if unknown.
@@ -179,6 +300,9 @@ impl GatewayService {
         let Request { id, frame } = request;
         match frame {
             ClientFrame::Subscribe { filter, qos } => {
+                let admitted = self.admit(connection_id).await?;
+                let authorization = admitted.authorization.as_ref();
+                subscribe_door(authorization, &filter, &filter)?;
                 let limit = self.config.broker.max_subscriptions_per_session;
                 self.repo
                     .subscribe(connection_id, &filter, qos, limit)
@@ -192,7 +316,10 @@ impl GatewayService {
                     .repo
                     .retained_matching(&filter, MAX_RETAINED_PER_SUBSCRIBE)
                     .await?;
-                frames.extend(retained.into_iter().map(|r| {
+                let receivable = retained
+                    .into_iter()
+                    .filter(|r| may_receive(authorization, &r.topic));
+                frames.extend(receivable.map(|r| {
                     ServerFrame::Message(Delivery {
                         topic: r.topic,
                         payload: r.payload.to_vec(),
@@ -208,7 +335,12 @@ impl GatewayService {
             }
             ClientFrame::Publish(publish) => {
                 // Only a known connection may publish: a stale id gets an error, not a message.
-                self.repo.connection(connection_id).await?;
+                let admitted = self.admit(connection_id).await?;
+                publish_door(
+                    admitted.authorization.as_ref(),
+                    &publish.topic,
+                    publish.retain,
+                )?;
                 let topic = publish.topic.clone();
                 let acknowledge = publish.qos == QoS::AtLeastOnce || id.is_some();
                 let message = Message {
@@ -247,54 +379,103 @@ impl GatewayService {
     }
 
     /// Delivers a routed message: keeps it as its topic's retained message when it is one,
-    /// and posts it to every connection with a matching subscription (once per connection, at
-    /// the highest QoS of its matching subscriptions). Connections found gone are removed.
+    /// and posts it to every connection with a matching subscription whose policies allow
+    /// `iot:Receive` on the topic (once per connection, at the highest QoS of its matching
+    /// subscriptions), at most [`FAN_OUT_CONCURRENCY`] posts at a time. Connections found
+    /// gone (410, or their item expired) are removed with their subscriptions. A Basic Ingest
+    /// message reaches no subscriber.
     ///
     /// # Errors
     /// [`GatewayError::Store`] when the retained message or the index cannot be read/written.
     pub async fn deliver(&self, message: &Message) -> Result<FanOutReport, GatewayError> {
+        if !service_route(&message.topic).reaches_subscribers() {
+            return Ok(FanOutReport::default());
+        }
         if message.retain {
             self.retain(message).await?;
         }
-        let mut targets: HashMap<String, u8> = HashMap::new();
+        let mut targets: HashMap<String, (u8, Vec<String>)> = HashMap::new();
         for subscription in self.repo.subscribers(&message.topic).await? {
-            let qos = targets.entry(subscription.connection_id).or_default();
+            let (qos, filters) = targets.entry(subscription.connection_id).or_default();
             *qos = (*qos).max(subscription.qos);
+            filters.push(subscription.filter);
         }
-        let posts = targets.into_iter().map(|(connection_id, qos)| {
-            let frame = ServerFrame::Message(Delivery {
-                topic: message.topic.clone(),
-                payload: message.payload.to_vec(),
-                qos: delivery_qos(message.qos, qos),
-                retain: false,
-            })
-            .to_text();
-            async move {
-                let result = self.publisher.post(&connection_id, &frame).await;
-                (connection_id, result)
-            }
-        });
-        let results: Vec<_> = futures::stream::iter(posts)
+        let posts = targets
+            .into_iter()
+            .map(|(connection_id, (qos, filters))| async move {
+                self.deliver_to(&connection_id, &filters, message, qos)
+                    .await
+            });
+        let outcomes: Vec<Outcome> = futures::stream::iter(posts)
             .buffer_unordered(FAN_OUT_CONCURRENCY)
             .collect()
             .await;
         let mut report = FanOutReport::default();
-        for (connection_id, result) in results {
-            match result {
-                Ok(()) => report.delivered += 1,
-                Err(PostError::Gone(_)) => {
-                    report.gone += 1;
-                    if let Err(error) = self.repo.remove_connection(&connection_id).await {
-                        tracing::warn!(%error, connection_id, "removing a gone connection failed");
-                    }
-                }
-                Err(error) => {
-                    report.failed += 1;
-                    tracing::warn!(%error, "posting a message failed");
-                }
+        for outcome in outcomes {
+            match outcome {
+                Outcome::Delivered => report.delivered += 1,
+                Outcome::Gone => report.gone += 1,
+                Outcome::Refused => report.refused += 1,
+                Outcome::Failed => report.failed += 1,
             }
         }
         Ok(report)
+    }
+
+    /// One subscriber of a fan-out: the delivery door, then the post.
+    async fn deliver_to(
+        &self,
+        connection_id: &str,
+        filters: &[String],
+        message: &Message,
+        qos: u8,
+    ) -> Outcome {
+        match self.admit(connection_id).await {
+            Ok(admitted) if may_receive(admitted.authorization.as_ref(), &message.topic) => {}
+            Ok(_) => return Outcome::Refused,
+            Err(GatewayError::UnknownConnection(_) | GatewayError::InvalidConnectionId(_)) => {
+                // Its item expired or was removed: its index items are all that is left.
+                for filter in filters {
+                    if let Err(error) = self
+                        .repo
+                        .remove_subscription_item(connection_id, filter)
+                        .await
+                    {
+                        tracing::warn!(%error, connection_id, "removing a stale subscription failed");
+                    }
+                }
+                return Outcome::Gone;
+            }
+            Err(GatewayError::SessionEnded(_)) => return Outcome::Gone,
+            Err(error @ GatewayError::BrokenPolicy(_)) => {
+                tracing::warn!(%error, connection_id, "not delivering: the policy does not parse");
+                return Outcome::Refused;
+            }
+            Err(error) => {
+                tracing::warn!(%error, connection_id, "reading a subscriber failed");
+                return Outcome::Failed;
+            }
+        }
+        let frame = ServerFrame::Message(Delivery {
+            topic: message.topic.clone(),
+            payload: message.payload.to_vec(),
+            qos: delivery_qos(message.qos, qos),
+            retain: false,
+        })
+        .to_text();
+        match self.publisher.post(connection_id, &frame).await {
+            Ok(()) => Outcome::Delivered,
+            Err(PostError::Gone(_)) => {
+                if let Err(error) = self.repo.remove_connection(connection_id).await {
+                    tracing::warn!(%error, connection_id, "removing a gone connection failed");
+                }
+                Outcome::Gone
+            }
+            Err(error) => {
+                tracing::warn!(%error, "posting a message failed");
+                Outcome::Failed
+            }
+        }
     }
 
     /// Sends `frames` to `connection_id` through the publisher (how Lambda answers a frame).

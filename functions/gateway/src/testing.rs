@@ -1,5 +1,6 @@
 //! A stand-in for the API Gateway Management API, for tests and local runs: it records every
-//! `PostToConnection` and answers 410 Gone for connections marked gone.
+//! `PostToConnection` and `DeleteConnection`, and answers 410 Gone for connections marked gone
+//! or closed.
 
 use std::collections::HashSet;
 use std::sync::Mutex;
@@ -10,6 +11,7 @@ use thingcore::gateway::{ConnectionPublisher, PostError};
 pub struct RecordingPublisher {
     posts: Mutex<Vec<(String, String)>>,
     gone: Mutex<HashSet<String>>,
+    closed: Mutex<Vec<String>>,
 }
 
 impl RecordingPublisher {
@@ -31,6 +33,25 @@ impl RecordingPublisher {
             .lock()
             .map(|mut posts| std::mem::take(&mut *posts))
             .unwrap_or_default()
+    }
+
+    /// The frames posted to `connection_id` so far, parsed as JSON, and forgets them (posts
+    /// to other connections stay).
+    pub fn take_for(&self, connection_id: &str) -> Vec<serde_json::Value> {
+        let Ok(mut posts) = self.posts.lock() else {
+            return Vec::new();
+        };
+        let (mine, others): (Vec<_>, Vec<_>) =
+            posts.drain(..).partition(|(to, _)| to == connection_id);
+        *posts = others;
+        mine.iter()
+            .filter_map(|(_, frame)| serde_json::from_str(frame).ok())
+            .collect()
+    }
+
+    /// The connections closed so far (`DeleteConnection`), in order.
+    pub fn closed(&self) -> Vec<String> {
+        self.closed.lock().map(|c| c.clone()).unwrap_or_default()
     }
 
     /// The frames posted to `connection_id` so far, parsed as JSON (kept for [`Self::take`]).
@@ -62,6 +83,14 @@ impl ConnectionPublisher for RecordingPublisher {
         if let Ok(mut posts) = self.posts.lock() {
             posts.push((connection_id.to_string(), frame.to_string()));
         }
+        Ok(())
+    }
+
+    async fn close(&self, connection_id: &str) -> Result<(), PostError> {
+        if let Ok(mut closed) = self.closed.lock() {
+            closed.push(connection_id.to_string());
+        }
+        self.mark_gone(connection_id);
         Ok(())
     }
 }

@@ -13,10 +13,14 @@ use thingcore::{Clock, ManualClock};
 const SUBSCRIBER: &str = "L0SM9cOFvHcCIhw=";
 const PUBLISHER: &str = "P1ub1isherCIhw=";
 
+#[path = "events/policy.rs"]
+mod policy;
+
 struct Harness {
     gateway: GatewayService,
     router: InProcessRouter,
     posts: Arc<RecordingPublisher>,
+    clock: Arc<ManualClock>,
 }
 
 impl Harness {
@@ -88,21 +92,31 @@ fn uuid_like() -> String {
     )
 }
 
-fn harness_on(store: Arc<dyn Store>, clock: Arc<ManualClock>) -> Harness {
+fn harness_on(store: Arc<dyn Store>, manual: Arc<ManualClock>) -> Harness {
+    harness_with(store, manual, |gateway| gateway)
+}
+
+/// A harness whose gateway `configure` finishes (a refresher, say).
+fn harness_with(
+    store: Arc<dyn Store>,
+    manual: Arc<ManualClock>,
+    configure: impl FnOnce(GatewayService) -> GatewayService,
+) -> Harness {
     let posts = Arc::new(RecordingPublisher::new());
-    let clock: Arc<dyn Clock> = clock;
-    let gateway = GatewayService::new(
+    let clock: Arc<dyn Clock> = manual.clone();
+    let gateway = configure(GatewayService::new(
         store.clone(),
         posts.clone(),
         GatewayConfig::default(),
         clock.clone(),
-    );
+    ));
     let router = InProcessRouter::new(gateway.clone(), clock.clone())
         .with_shadows(ShadowService::new(store, clock));
     Harness {
         gateway,
         router,
         posts,
+        clock: manual,
     }
 }
 

@@ -27,13 +27,21 @@ use thingcore::policy::custom_authorizer::{
 };
 
 /// A request a custom authorizer authenticated: the routes read it as an extension (the
-/// `/mqtt` WebSocket takes its rights).
+/// `/mqtt` and `/ws` WebSockets take its rights).
 #[derive(Debug, Clone)]
 pub struct CustomCaller {
     /// The authorizer's `principalId`.
     pub principal_id: String,
     /// What the function's policies allow.
     pub authorization: Arc<Authorization>,
+    /// The function's policy documents as it sent them (the `/ws` gateway stores them).
+    pub policy_texts: Vec<String>,
+    /// The function's `disconnectAfterInSeconds`.
+    pub disconnect_after_secs: u64,
+    /// The function's `refreshAfterInSeconds`.
+    pub refresh_after_secs: u64,
+    /// What was presented, to ask the authorizer again at refresh time.
+    pub request: CustomAuthRequest,
 }
 
 /// Largest request body read for verification (the data plane's 128 KiB publish, with room).
@@ -190,11 +198,12 @@ async fn custom_auth(
     let path = parts.uri.path().to_owned();
     let action = auth::data_plane_action(parts.method.as_str(), &path, parts.uri.query());
     let publish = matches!(action, Some(DataPlaneAction::Publish { .. }));
-    if !publish && path != "/mqtt" {
+    if !publish && path != "/mqtt" && path != "/ws" {
         return Some(refuse_custom(
             StatusCode::FORBIDDEN,
             "ForbiddenException",
-            "custom authorizers authenticate HTTP Publish and MQTT over WebSocket only".into(),
+            "custom authorizers authenticate HTTP Publish, MQTT over WebSocket and the /ws gateway only"
+                .into(),
         ));
     }
     let request = CustomAuthRequest {
@@ -215,7 +224,7 @@ async fn custom_auth(
         client_id: None,
     };
     let principal = match registry
-        .custom_authenticate(functions.as_ref(), request)
+        .custom_authenticate(functions.as_ref(), request.clone())
         .await
     {
         Ok(principal) => principal,
@@ -234,6 +243,10 @@ async fn custom_auth(
     parts.extensions.insert(CustomCaller {
         principal_id: principal.decision.principal_id,
         authorization,
+        policy_texts: principal.decision.policy_texts,
+        disconnect_after_secs: principal.decision.disconnect_after_secs,
+        refresh_after_secs: principal.decision.refresh_after_secs,
+        request,
     });
     None
 }

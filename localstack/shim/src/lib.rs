@@ -5,6 +5,7 @@
 //! - [`auth_mode`]: `--auth open|strict`.
 //! - [`tls`]: the MQTT-over-TLS listener; client certificates checked against the registry.
 //! - [`apigw`]: HTTP requests as API Gateway events, so functions get what Lambda gets.
+//! - [`changes`]: registry writes applied at once (rules reloaded, live connections rechecked).
 //! - [`cli`]: the command line (`serve`, `init-tables`).
 //! - [`stores`]: opens the Store the flags ask for (SQLite by default, memory, DynamoDB).
 //! - [`http`]: the HTTP front: health, MQTT over WebSocket, the data-plane publish routes.
@@ -21,6 +22,7 @@
 pub mod apigw;
 pub mod auth_mode;
 pub mod authorizer_functions;
+pub mod changes;
 pub mod cli;
 pub mod http;
 pub mod http_auth;

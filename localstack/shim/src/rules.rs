@@ -4,8 +4,10 @@
 //! (sqs, sns, ...) take their endpoints from the SDK's environment (`AWS_ENDPOINT_URL`,
 //! `AWS_ENDPOINT_URL_<SERVICE>`), loaded when the first such action runs. `get_thing_shadow()` and
 //! `get_registry_data()` read the shadow and registry services the HTTP APIs use. Rules written
-//! through the registry API take effect within a second (the engine checks the rules'
-//! generation item and reloads only when it moved).
+//! through this server's registry API apply to the very next message: the registry tells
+//! [`RulesHandle::refresh`] before it answers. Rules written by another process sharing the
+//! Store (DynamoDB) take effect within a second (the engine checks the rules' generation item
+//! and reloads only when it moved).
 
 use crate::mqtt::HubHandle;
 use rules_evaluator::{
@@ -40,8 +42,27 @@ impl Publisher for HubPublisher {
     }
 }
 
+/// The running engine, for reloading it when the registry changes.
+#[derive(Clone)]
+pub struct RulesHandle {
+    engine: Arc<RulesEngine>,
+    active: Arc<AtomicBool>,
+}
+
+impl RulesHandle {
+    /// Reloads the rules if their generation moved, and opens or closes the hub's gate.
+    pub async fn refresh(&self) {
+        if let Err(error) = self.engine.refresh().await {
+            tracing::warn!(%error, "reloading topic rules failed");
+        }
+        self.active
+            .store(self.engine.rule_count() > 0, Ordering::Relaxed);
+    }
+}
+
 /// Loads the rules and starts the engine's tasks. `active` is kept true while any rule is
-/// enabled: the hub's gate for sending messages here at all.
+/// enabled: the hub's gate for sending messages here at all. Returns how many rules are
+/// enabled and the handle that reloads them.
 ///
 /// # Errors
 /// A Store that cannot be read at start.
@@ -51,7 +72,7 @@ pub async fn start(
     hub: HubHandle,
     observed: Vec<mpsc::UnboundedReceiver<Arc<Message>>>,
     active: Arc<AtomicBool>,
-) -> anyhow::Result<usize> {
+) -> anyhow::Result<(usize, RulesHandle)> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let engine = Arc::new(
         RulesEngine::new(store.clone())
@@ -67,15 +88,16 @@ pub async fn start(
         store,
     ));
 
-    let refresher = engine.clone();
+    let handle = RulesHandle {
+        engine: engine.clone(),
+        active,
+    };
+    let refresher = handle.clone();
     tokio::spawn(async move {
         let mut every = tokio::time::interval(REFRESH_EVERY);
         loop {
             every.tick().await;
-            if let Err(error) = refresher.refresh().await {
-                tracing::warn!(%error, "reloading topic rules failed");
-            }
-            active.store(refresher.rule_count() > 0, Ordering::Relaxed);
+            refresher.refresh().await;
         }
     });
 
@@ -105,5 +127,5 @@ pub async fn start(
             }
         }
     });
-    Ok(report.enabled)
+    Ok((report.enabled, handle))
 }

@@ -110,7 +110,7 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
         .map(|filter| hub.observe_when(filter, Some(rules_active.clone())))
         .collect();
     let functions = rules_evaluator::StoreFunctions::new(shadow_service.clone(), registry.clone());
-    let rule_count = rules::start(
+    let (rule_count, rules_handle) = rules::start(
         opened.store.clone(),
         functions,
         handle.clone(),
@@ -119,8 +119,21 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
     )
     .await
     .context("loading topic rules")?;
-    let ws_gateway =
-        crate::ws::LocalGateway::new(opened.store.clone(), handle.clone(), config.clone());
+    let registry_written = Arc::new(tokio::sync::Notify::new());
+    registry.set_listener(Arc::new(crate::changes::ApplyChanges {
+        rules: rules_handle,
+        revocation: registry_written.clone(),
+    }));
+    let ws_gateway = crate::ws::LocalGateway::new(
+        opened.store.clone(),
+        handle.clone(),
+        config.clone(),
+        &http_auth,
+        Some(Arc::new(crate::ws::RegistryRefresher::new(
+            registry.clone(),
+            authorizer_functions.clone(),
+        ))),
+    );
     ws_gateway.start(
         crate::ws::GATEWAY_TOPICS
             .iter()
@@ -171,6 +184,7 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
         registry.clone(),
         handle.clone(),
         live,
+        registry_written,
         stop_rx.clone(),
     ));
 

@@ -40,7 +40,13 @@ pub fn start(
     }
     tokio::spawn(async move {
         while let Some(message) = requests.recv().await {
-            let thing = message.topic.split('/').nth(2).unwrap_or_default();
+            // The one routing decision: only shadow requests reach the service (the filter
+            // also passes its own answers).
+            let route = thingcore::route::service_route(&message.topic);
+            let Some(request) = route.shadow_request() else {
+                continue;
+            };
+            let thing = request.thing_name.as_str();
             let mut hasher = std::collections::hash_map::DefaultHasher::new();
             thing.hash(&mut hasher);
             let shard = (hasher.finish() % SHARDS as u64) as usize;

@@ -1,7 +1,8 @@
 //! [`ManagementApiPublisher`]: the gateway's fan-out port on the API Gateway Management API
-//! (`PostToConnection`). A 410 (`GoneException`) becomes [`PostError::Gone`], so the gateway
-//! forgets the connection.
+//! (`PostToConnection`, and `DeleteConnection` to close a connection whose session ended). A
+//! 410 (`GoneException`) becomes [`PostError::Gone`], so the gateway forgets the connection.
 
+use aws_sdk_apigatewaymanagement::config::http::HttpResponse;
 use aws_sdk_apigatewaymanagement::error::{DisplayErrorContext, SdkError};
 use aws_sdk_apigatewaymanagement::primitives::Blob;
 use aws_sdk_apigatewaymanagement::Client;
@@ -43,14 +44,40 @@ impl ConnectionPublisher for ManagementApiPublisher {
             Err(SdkError::ServiceError(e)) if e.err().is_gone_exception() => {
                 Err(PostError::Gone(connection_id.to_string()))
             }
-            Err(SdkError::ServiceError(e)) if e.raw().status().as_u16() == 410 => {
+            Err(error) => Err(post_error(connection_id, error)),
+        }
+    }
+
+    async fn close(&self, connection_id: &str) -> Result<(), PostError> {
+        let result = self
+            .client
+            .delete_connection()
+            .connection_id(connection_id)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(SdkError::ServiceError(e)) if e.err().is_gone_exception() => {
                 Err(PostError::Gone(connection_id.to_string()))
             }
-            Err(error) => Err(PostError::Failed {
-                connection_id: connection_id.to_string(),
-                message: DisplayErrorContext(&error).to_string(),
-                source: Some(Box::new(error)),
-            }),
+            Err(error) => Err(post_error(connection_id, error)),
         }
+    }
+}
+
+/// A Management API failure: Gone for a 410 whatever its error shape, else Failed.
+fn post_error<E>(connection_id: &str, error: SdkError<E, HttpResponse>) -> PostError
+where
+    E: std::error::Error + Send + Sync + 'static,
+{
+    if let SdkError::ServiceError(e) = &error {
+        if e.raw().status().as_u16() == 410 {
+            return PostError::Gone(connection_id.to_string());
+        }
+    }
+    PostError::Failed {
+        connection_id: connection_id.to_string(),
+        message: DisplayErrorContext(&error).to_string(),
+        source: Some(Box::new(error)),
     }
 }

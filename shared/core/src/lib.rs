@@ -8,6 +8,8 @@
 //! - [`store`]: the Store port (items with partition key, sort key, body and version;
 //!   conditional writes, paginated queries, small transactions, expiry) and its in-memory adapter.
 //! - [`auth`]: SigV4 verification, the credentials `thingcore serve` knows, open/strict decisions.
+//! - [`route`]: what a publish on a topic means and what each door (publish, subscribe,
+//!   delivery) allows — the one routing decision the broker and the gateway both ask.
 //!
 //! Later layers (topics, shadows, registry, policies, SQL) build on these.
 
@@ -19,6 +21,7 @@ pub mod gateway;
 pub mod mqtt;
 pub mod policy;
 pub mod registry;
+pub mod route;
 pub mod rules;
 pub mod shadow;
 pub mod sql;

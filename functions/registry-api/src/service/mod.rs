@@ -24,6 +24,9 @@
 //! - [`principal_auth`]: authenticating a client certificate and building its rights; the
 //!   auth generation that moves with every registry write.
 //!
+//! Every committed write moves the auth generation and is told to the host's
+//! [`RegistryListener`] before the operation answers.
+//!
 //! Operations take the wire's values (names as text, bodies as their request types) and
 //! answer with the wire's JSON output; [`crate::http`] only routes.
 
@@ -75,6 +78,17 @@ pub struct RegistryService {
     authorizer_functions: Option<custom_auth::SharedAuthorizerFunctions>,
     /// Sends topic rule destinations' confirmation requests, when the host can.
     confirmations: Option<destinations::Confirmations>,
+    /// Told after every committed write (shared by every clone; set once by the host).
+    listener: Arc<std::sync::OnceLock<Arc<dyn RegistryListener>>>,
+}
+
+/// Told after every committed registry write, and awaited before the operation answers: how a
+/// host makes a change apply to the very next message (`thingcore serve` reloads its rules
+/// engine and re-authenticates live connections at once instead of on its next poll).
+#[async_trait::async_trait]
+pub trait RegistryListener: Send + Sync {
+    /// The registry changed.
+    async fn changed(&self);
 }
 
 impl std::fmt::Debug for RegistryService {
@@ -106,6 +120,20 @@ impl RegistryService {
             auth_generation: Arc::new(AtomicU64::new(0)),
             authorizer_functions: None,
             confirmations: None,
+            listener: Arc::new(std::sync::OnceLock::new()),
+        }
+    }
+
+    /// Tells `listener` about every committed write from now on, through this registry and
+    /// every clone of it. Only the first listener set is kept; `false` if one was set before.
+    pub fn set_listener(&self, listener: Arc<dyn RegistryListener>) -> bool {
+        self.listener.set(listener).is_ok()
+    }
+
+    /// Tells the listener, if any, that a write committed.
+    pub(crate) async fn notify_changed(&self) {
+        if let Some(listener) = self.listener.get() {
+            listener.changed().await;
         }
     }
 

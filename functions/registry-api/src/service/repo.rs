@@ -185,6 +185,7 @@ impl RegistryService {
         match self.store.transact(ops).await {
             Ok(()) => {
                 self.bump_auth_generation();
+                self.notify_changed().await;
                 Ok(true)
             }
             Err(thingcore::Error::TransactionCanceled { .. })

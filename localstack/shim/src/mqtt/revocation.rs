@@ -5,8 +5,10 @@
 //! (UpdateCertificate to INACTIVE or REVOKED, DetachPolicy, a new default policy version, a
 //! thing principal or group change...), each live connection is authenticated again: a refusal
 //! disconnects it (MQTT 5: DISCONNECT 0x87), an acceptance replaces its rights, so a changed
-//! policy applies to its next operation. A revoked device is cut off within about
-//! `POLL_INTERVAL` plus the time to re-check.
+//! policy applies to its next operation. A write through this server's registry wakes the
+//! watcher at once (the registry's listener notifies it); a write by another process sharing
+//! the Store is seen within `POLL_INTERVAL`. Either way a revoked device is cut off after the
+//! time to re-check.
 
 use super::auth::{AuthOutcome, Authenticator, ConnectRequest, Credentials};
 use super::HubHandle;
@@ -15,7 +17,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use thingcore::broker::ConnId;
-use tokio::sync::watch;
+use tokio::sync::{watch, Notify};
 
 /// How often the watcher looks at the registry's auth generation.
 pub const POLL_INTERVAL: Duration = Duration::from_millis(250);
@@ -79,11 +81,14 @@ impl LiveConnections {
     }
 }
 
-/// Runs the watcher until `stop` changes.
+/// Runs the watcher until `stop` changes. `written` is notified by the registry's listener
+/// after each local write, so a local change is rechecked at once rather than at the next
+/// poll.
 pub async fn watch(
     registry: RegistryService,
     hub: HubHandle,
     live: LiveConnections,
+    written: Arc<Notify>,
     mut stop: watch::Receiver<bool>,
 ) {
     let mut seen = registry.auth_generation();
@@ -93,6 +98,7 @@ pub async fn watch(
         tokio::select! {
             _ = stop.changed() => return,
             _ = tick.tick() => {}
+            () = written.notified() => {}
         }
         let now = registry.auth_generation();
         if now == seen {

@@ -41,6 +41,8 @@ pub struct Identity {
     secret_access_key: String,
     /// The IoT policy its requests are checked against; `None`: everything is allowed.
     pub policy: Option<PolicyDocument>,
+    /// The policy as written (what a `/ws` gateway connection stores with its item).
+    pub policy_text: Option<String>,
 }
 
 impl Identity {
@@ -54,7 +56,14 @@ impl Identity {
             access_key_id: access_key_id.into(),
             secret_access_key: secret.into(),
             policy,
+            policy_text: None,
         }
+    }
+
+    /// The identity with its policy's text as written.
+    pub fn with_policy_text(mut self, text: Option<String>) -> Self {
+        self.policy_text = text;
+        self
     }
 }
 
@@ -123,18 +132,20 @@ impl CredentialStore {
                     format!("entry {i} repeats {key}"),
                 ));
             }
-            let policy = match entry.get("policyDocument") {
+            let policy_text = match entry.get("policyDocument") {
                 None | Some(Value::Null) => None,
                 Some(Value::String(doc)) => Some(doc.clone()),
                 Some(doc) => Some(doc.to_string()),
-            }
-            .map(|doc| {
-                PolicyDocument::parse(&doc).map_err(|e| {
-                    Error::invalid("policyDocument", format!("entry {i} ({key}): {e}"))
+            };
+            let policy = policy_text
+                .as_ref()
+                .map(|doc| {
+                    PolicyDocument::parse(doc).map_err(|e| {
+                        Error::invalid("policyDocument", format!("entry {i} ({key}): {e}"))
+                    })
                 })
-            })
-            .transpose()?;
-            identities.push(Identity::new(key, secret, policy));
+                .transpose()?;
+            identities.push(Identity::new(key, secret, policy).with_policy_text(policy_text));
         }
         Ok(Self::new(identities))
     }

@@ -47,6 +47,8 @@ pub fn publish_request(
 ) -> Result<Message> {
     validate_topic_name(request.topic, &config.topic_limits)
         .map_err(|e| Error::invalid("topic", e.to_string()))?;
+    crate::route::client_route(request.topic)
+        .map_err(|e| Error::invalid("topic", e.to_string()))?;
     if request.payload.len() > config.max_payload_bytes {
         return Err(Error::ItemTooLarge {
             size: request.payload.len(),
@@ -247,6 +249,21 @@ mod tests {
             msg.properties.user_properties,
             vec![("a".into(), "1".into())]
         );
+    }
+
+    #[test]
+    fn reserved_topics_only_the_core_publishes_are_refused() {
+        let config = BrokerConfig::default();
+        for topic in [
+            "$aws/events/presence/connected/c",
+            "$aws/things/t/shadow/update/delta",
+        ] {
+            match publish_request(request(topic), &config, 0) {
+                Err(Error::Invalid { field, .. }) => assert_eq!(field, "topic"),
+                other => panic!("{topic}: {other:?}"),
+            }
+        }
+        assert!(publish_request(request("$aws/rules/r1/x"), &config, 0).is_ok());
     }
 
     #[test]

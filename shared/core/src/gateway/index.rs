@@ -116,6 +116,9 @@ pub struct ConnectionRecord {
     /// Its subscriptions, in the order made.
     #[serde(default)]
     pub subscriptions: Vec<SubscriptionEntry>,
+    /// What it may do (`None`: an open connection, everything allowed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rights: Option<super::rights::ConnectionRights>,
 }
 
 /// What adding a subscription does to a connection.

@@ -1,7 +1,9 @@
 //! The WebSocket gateway's rules, pure: what a client's JSON frame means ([`frame`]), what the
 //! gateway answers and delivers ([`reply`]), where connections, subscriptions and retained
 //! messages live in the Store so that a publish finds its subscribers without a scan
-//! ([`index`]), and the port fan-out goes through ([`ConnectionPublisher`]).
+//! ([`index`]), what a connection may do ([`rights`]: its policies, kept with its item, asked
+//! at every door through [`crate::route`]), and the port fan-out goes through
+//! ([`ConnectionPublisher`]).
 //!
 //! The `gateway` function (API Gateway WebSocket routes, HTTPS publish) and `thingcore serve`'s
 //! `/ws` route both decide with this module; they only move frames.
@@ -9,9 +11,11 @@
 pub mod frame;
 pub mod index;
 pub mod reply;
+pub mod rights;
 
 pub use frame::{parse_request, ClientFrame, FrameError, PublishFrame, Request};
 pub use reply::{Delivery, ErrorCode, ServerFrame};
+pub use rights::{ConnectionPrincipal, ConnectionRights, RightsContext};
 
 /// Why a frame could not be posted to a connection.
 #[derive(Debug, thiserror::Error)]
@@ -41,4 +45,11 @@ pub trait ConnectionPublisher: Send + Sync {
     /// # Errors
     /// [`PostError::Gone`] when the connection no longer exists, [`PostError::Failed`] otherwise.
     async fn post(&self, connection_id: &str, frame: &str) -> Result<(), PostError>;
+
+    /// Closes `connection_id` (API Gateway's `DeleteConnection`): its session ended or its
+    /// rights were revoked.
+    ///
+    /// # Errors
+    /// [`PostError::Gone`] when it no longer exists, [`PostError::Failed`] otherwise.
+    async fn close(&self, connection_id: &str) -> Result<(), PostError>;
 }

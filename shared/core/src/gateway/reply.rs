@@ -34,6 +34,10 @@ pub enum ErrorCode {
     StaleConnection,
     /// The connection has as many subscriptions as it may have.
     SubscriptionLimit,
+    /// The connection's policies do not allow the request (AWS IoT's "not authorized").
+    NotAuthorized,
+    /// A reserved topic used in a way AWS IoT does not allow (see `crate::route`).
+    ReservedTopic,
     /// The gateway failed (storage); the request may be retried.
     InternalError,
 }
@@ -49,6 +53,8 @@ impl ErrorCode {
             ErrorCode::PayloadTooLarge => "PayloadTooLarge",
             ErrorCode::StaleConnection => "StaleConnection",
             ErrorCode::SubscriptionLimit => "SubscriptionLimit",
+            ErrorCode::NotAuthorized => "NotAuthorized",
+            ErrorCode::ReservedTopic => "ReservedTopic",
             ErrorCode::InternalError => "InternalError",
         }
     }

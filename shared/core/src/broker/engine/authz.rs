@@ -9,12 +9,16 @@
 //! | CONNECT | `iot:Connect` on `client/{clientId}` | v5 CONNACK 0x87, 3.1.1 return code 5 |
 //! | CONNECT with a will | `iot:Publish` on `topic/{willTopic}` (+ `iot:RetainPublish` if retained) | the same |
 //! | PUBLISH | `iot:Publish` on `topic/{topic}` (+ `iot:RetainPublish` if retained) | v5: PUBACK/PUBREC 0x87 (QoS 1/2), QoS 0 dropped; 3.1.1: the connection is closed, as AWS does |
+//! | PUBLISH to a topic only the core publishes to (`crate::route`) | — | v5: PUBACK/PUBREC 0x90; 3.1.1: closed |
 //! | SUBSCRIBE | `iot:Subscribe` on `topicfilter/{filter}`, per filter | v5 0x87, 3.1.1 0x80 |
+//! | SUBSCRIBE to Basic Ingest (`$aws/rules/...`) | — | v5 0x8F, 3.1.1 0x80 |
 //! | delivery, retained messages included | `iot:Receive` on `topic/{topic}`, per message | not delivered |
 //!
 //! Shadow topics (`$aws/things/{thing}/shadow/...`) are ordinary topics here, as on AWS: over
 //! MQTT they need `iot:Publish`/`iot:Subscribe`/`iot:Receive` on those topics; the
 //! `iot:*ThingShadow` actions are the HTTP data plane's ([`Authorization::decide_shadow`]).
+//!
+//! The decisions themselves are [`crate::route`]'s doors, which the WebSocket gateway asks too.
 //!
 //! [`Broker::set_authorization`] replaces a live connection's rights (a changed policy applies
 //! to its next operation); [`Broker::revoke`] disconnects it (a revoked certificate).
@@ -23,21 +27,14 @@ use super::{disconnect_packet, Broker, ConnId, Output};
 use crate::broker::events::DisconnectReason;
 use crate::mqtt::{self, reason, Connect};
 use crate::policy::{Authorization, IotAction};
+use crate::route::Refusal;
 use std::sync::Arc;
 
-/// Whether `authorization` (None: an open listener) allows `action` on `name`.
-pub(super) fn allows(authorization: Option<&Authorization>, action: IotAction, name: &str) -> bool {
-    authorization.is_none_or(|a| a.allows(action, name))
-}
+pub(super) use crate::route::allows;
 
-/// Whether a publish to `topic` (retained or not) is allowed.
-pub(super) fn allows_publish(
-    authorization: Option<&Authorization>,
-    topic: &str,
-    retain: bool,
-) -> bool {
-    allows(authorization, IotAction::Publish, topic)
-        && (!retain || allows(authorization, IotAction::RetainPublish, topic))
+/// Whether a will on `topic` (retained or not) may be published: the publish door.
+fn allows_will(authorization: Option<&Authorization>, topic: &str, retain: bool) -> bool {
+    crate::route::publish_door(authorization, topic, retain).is_ok()
 }
 
 /// The authorization of a connection for `client_id`: policy variables such as
@@ -65,7 +62,16 @@ pub(super) fn allows_connect(
     connect
         .will
         .as_ref()
-        .is_none_or(|will| allows_publish(authorization, &will.topic, will.retain))
+        .is_none_or(|will| allows_will(authorization, &will.topic, will.retain))
+}
+
+/// The MQTT 5 reason code for a refused PUBLISH or SUBSCRIBE: a reserved topic is one the
+/// client may not use (0x90 for a topic name, 0x8F for a filter), otherwise not authorized.
+pub(super) fn refusal_code(refusal: &Refusal) -> u8 {
+    match refusal {
+        Refusal::Reserved(_) => reason::TOPIC_NAME_INVALID,
+        Refusal::NotAuthorized { .. } => reason::NOT_AUTHORIZED,
+    }
 }
 
 impl Broker {
@@ -122,12 +128,13 @@ impl Broker {
         out
     }
 
-    /// A PUBLISH that its connection may not make: what AWS does about it.
+    /// A PUBLISH that its connection may not make: what AWS does about it. `refusal` says
+    /// why: v5 clients get 0x87 (not authorized) or 0x90 (a reserved topic).
     pub(super) fn refuse_publish(
         &mut self,
         conn: ConnId,
-        qos: mqtt::QoS,
-        packet_id: u16,
+        (qos, packet_id): (mqtt::QoS, u16),
+        refusal: &Refusal,
         now: u64,
         out: &mut Vec<Output>,
     ) {
@@ -148,7 +155,7 @@ impl Broker {
         }
         let ack = mqtt::PubAck {
             packet_id,
-            reason_code: reason::NOT_AUTHORIZED,
+            reason_code: refusal_code(refusal),
             properties: mqtt::AckProperties::default(),
         };
         match qos {

@@ -1,7 +1,6 @@
 //! Every packet after CONNECT: PUBLISH and its acknowledgements, SUBSCRIBE, UNSUBSCRIBE,
 //! PINGREQ, DISCONNECT.
 
-use super::authz::{allows, allows_publish};
 use super::{Broker, ConnId, Output};
 use crate::broker::events::{self, DisconnectReason};
 use crate::broker::message::Message;
@@ -9,7 +8,7 @@ use crate::broker::session::{PubRecOutcome, Subscription};
 use crate::mqtt::{
     reason, AckProperties, Packet, PubAck, Publish, QoS, SubAck, Subscribe, UnsubAck, Unsubscribe,
 };
-use crate::policy::IotAction;
+use crate::route::{publish_door, service_route, subscribe_door, PublishRoute, Refusal};
 use crate::topic::{validate_topic_filter, validate_topic_name, SharedFilter};
 use std::sync::Arc;
 
@@ -236,10 +235,13 @@ impl Broker {
         let client_id = connection.client_id.clone();
         let packet_id = publish.packet_id.unwrap_or(0);
         let authorization = self.authorization_of(&client_id);
-        if !allows_publish(authorization.as_deref(), &publish.topic, publish.retain) {
-            self.refuse_publish(conn, publish.qos, packet_id, now, out);
-            return;
-        }
+        let route = match publish_door(authorization.as_deref(), &publish.topic, publish.retain) {
+            Ok(route) => route,
+            Err(refusal) => {
+                self.refuse_publish(conn, (publish.qos, packet_id), &refusal, now, out);
+                return;
+            }
+        };
         if publish.qos == QoS::ExactlyOnce {
             let receive_maximum = usize::from(self.config.receive_maximum);
             let Some(entry) = self.sessions.get_mut(&client_id) else {
@@ -272,7 +274,7 @@ impl Broker {
             now,
         );
         self.congested.clear();
-        self.publish_message(message, now, out);
+        self.publish_routed(message, &route, now, out);
         if publish.qos == QoS::AtLeastOnce {
             match self.congested.first() {
                 Some(session) => self
@@ -293,7 +295,26 @@ impl Broker {
         out
     }
 
+    /// Publishes a message of the core's own (a will, a service's message): routed as
+    /// [`service_route`] says.
     pub(super) fn publish_message(&mut self, message: Message, now: u64, out: &mut Vec<Output>) {
+        let route = service_route(&message.topic);
+        self.publish_routed(message, &route, now, out);
+    }
+
+    /// Retained handling, then routing. A Basic Ingest message goes to the rules engine only:
+    /// it is neither retained nor delivered to subscribers.
+    fn publish_routed(
+        &mut self,
+        message: Message,
+        route: &PublishRoute,
+        now: u64,
+        out: &mut Vec<Output>,
+    ) {
+        if !route.reaches_subscribers() {
+            out.push(Output::Routed(Arc::new(message)));
+            return;
+        }
         if message.retain {
             if message.payload.is_empty() {
                 if self.retained.remove(&message.topic).is_some() {
@@ -350,12 +371,15 @@ impl Broker {
                 );
                 return;
             }
-            if !allows(
-                authorization.as_deref(),
-                IotAction::Subscribe,
-                &request.filter,
-            ) {
-                reason_codes.push(failure(reason::NOT_AUTHORIZED));
+            let inner = shared
+                .as_ref()
+                .map_or(request.filter.as_str(), |s| &s.filter);
+            if let Err(refusal) = subscribe_door(authorization.as_deref(), &request.filter, inner) {
+                let code = match refusal {
+                    Refusal::Reserved(_) => reason::TOPIC_FILTER_INVALID,
+                    Refusal::NotAuthorized { .. } => reason::NOT_AUTHORIZED,
+                };
+                reason_codes.push(failure(code));
                 continue;
             }
             let count = self

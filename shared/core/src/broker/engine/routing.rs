@@ -1,12 +1,11 @@
 //! Routing: which sessions a message goes to, with what QoS, flags and subscription
 //! identifiers; shared subscriptions; retained messages at subscribe time.
 
-use super::authz::allows;
 use super::{Broker, Output, SubscriberKey, SubscriptionEntry};
 use crate::broker::message::Message;
 use crate::broker::session::{Delivery, Offer, Subscription};
 use crate::mqtt::{encoded_len, Packet, QoS};
-use crate::policy::IotAction;
+use crate::route::may_receive;
 use crate::topic::{matches, SharedFilter};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -145,11 +144,7 @@ impl Broker {
         let Some(entry) = self.sessions.get_mut(client_id) else {
             return;
         };
-        if !allows(
-            entry.authorization.as_deref(),
-            IotAction::Receive,
-            &delivery.message.topic,
-        ) {
+        if !may_receive(entry.authorization.as_deref(), &delivery.message.topic) {
             return;
         }
         let connection = entry

@@ -1,0 +1,357 @@
+//! The gateway enforces a connection's IoT policy at every door, as the MQTT broker does:
+//! `$connect` (`iot:Connect`), subscribe (`iot:Subscribe` per filter), publish (`iot:Publish`,
+//! `iot:RetainPublish`), delivery and retained messages (`iot:Receive`), with reserved topics
+//! refused first; sessions end at `disconnectAfterInSeconds` and when a refresh refuses.
+//!
+//! `connect-device.json` is a device whose authorizer grants `client/sensor-7`, publish and
+//! receive on `dev/${iot:ClientId}/*` and its own shadow, and subscribe on `dev/*`;
+//! `connect.json` is an operator allowed everything.
+
+use super::{fixture, frame, from, harness_with, on_every_store, Harness, PUBLISHER};
+use gateway::refresh::RightsRefresher;
+use serde_json::{json, Value};
+use std::sync::Arc;
+use thingcore::gateway::index::connection_key;
+use thingcore::gateway::ConnectionRights;
+use thingcore::store::{Expect, MemoryStore, Table};
+use thingcore::ManualClock;
+
+const DEVICE: &str = "D3vice7CIhw=";
+
+impl Harness {
+    /// Sends `text` from `connection` and returns the frames it got back (other
+    /// connections' frames stay recorded).
+    async fn ask(&self, connection: &str, text: Value) -> Vec<Value> {
+        self.handle(frame(connection, &text.to_string())).await;
+        self.posts.take_for(connection)
+    }
+}
+
+fn error_code(frames: &[Value]) -> Option<&str> {
+    frames
+        .iter()
+        .find(|f| f["action"] == "error")
+        .and_then(|f| f["code"].as_str())
+}
+
+#[tokio::test]
+async fn a_device_is_refused_what_its_policy_does_not_allow() {
+    on_every_store(|h| async move {
+        assert_eq!(
+            h.handle(fixture("connect-device.json")).await["statusCode"],
+            200
+        );
+        let subscribe = |topic: &str| json!({"action":"subscribe","topic":topic,"qos":1,"id":"s"});
+        let publish = |topic: &str| json!({"action":"publish","topic":topic,"qos":1,"id":"p"});
+
+        for (request, code) in [
+            (subscribe("#"), "NotAuthorized"),
+            (subscribe("$aws/things/+/shadow/#"), "NotAuthorized"),
+            (subscribe("$aws/rules/#"), "ReservedTopic"),
+            (
+                publish("$aws/things/sensor-8/shadow/update"),
+                "NotAuthorized",
+            ),
+            (publish("dev/sensor-8/t"), "NotAuthorized"),
+            (
+                publish("$aws/things/sensor-7/shadow/update/accepted"),
+                "ReservedTopic",
+            ),
+            (
+                publish("$aws/events/presence/connected/sensor-7"),
+                "ReservedTopic",
+            ),
+            (
+                json!({"action":"publish","topic":"dev/sensor-7/t","retain":true,"payload":"x"}),
+                "NotAuthorized",
+            ),
+        ] {
+            let frames = h.ask(DEVICE, request.clone()).await;
+            assert_eq!(error_code(&frames), Some(code), "{request}: {frames:?}");
+            let message = frames[0]["message"].as_str().unwrap_or_default();
+            assert!(!message.is_empty(), "a reason for people: {frames:?}");
+        }
+        // Nothing refused was written: no subscription, no retained message.
+        let (record, _) = h.gateway.repo().connection(DEVICE).await.expect("known");
+        assert!(record.subscriptions.is_empty(), "{record:?}");
+        assert!(h
+            .gateway
+            .repo()
+            .retained_matching("#", 10)
+            .await
+            .expect("read")
+            .is_empty());
+
+        // What the policy allows works.
+        let frames = h.ask(DEVICE, subscribe("dev/+/t")).await;
+        assert_eq!(frames[0]["action"], "subscribed", "{frames:?}");
+        // It hears its own message (it subscribed to `dev/+/t`), then the reply.
+        let frames = h.ask(DEVICE, publish("dev/sensor-7/t")).await;
+        assert_eq!(frames[0]["action"], "message", "{frames:?}");
+        assert_eq!(
+            frames[1],
+            json!({"action":"published","topic":"dev/sensor-7/t","id":"p"})
+        );
+        let frames = h
+            .ask(DEVICE, publish("$aws/things/sensor-7/shadow/update"))
+            .await;
+        assert_eq!(frames[0]["action"], "published", "{frames:?}");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_device_receives_only_what_it_may_receive() {
+    on_every_store(|h| async move {
+        h.handle(fixture("connect-device.json")).await;
+        h.handle(from(PUBLISHER, "connect.json")).await;
+        // The operator leaves a retained message for another device first.
+        h.ask(
+            PUBLISHER,
+            json!({"action":"publish","topic":"dev/sensor-8/t","retain":true,"payload":"r8"}),
+        )
+        .await;
+        // `dev/+/t` may be subscribed, but only `dev/sensor-7/t` received.
+        let frames = h
+            .ask(DEVICE, json!({"action":"subscribe","topic":"dev/+/t"}))
+            .await;
+        assert_eq!(
+            frames.len(),
+            1,
+            "no retained message of sensor-8: {frames:?}"
+        );
+
+        for topic in ["dev/sensor-8/t", "dev/sensor-7/t"] {
+            h.ask(
+                PUBLISHER,
+                json!({"action":"publish","topic":topic,"payload":topic}),
+            )
+            .await;
+        }
+        let delivered: Vec<Value> = h.posts.take_for(DEVICE);
+        assert_eq!(delivered.len(), 1, "{delivered:?}");
+        assert_eq!(delivered[0]["topic"], "dev/sensor-7/t");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn connect_is_refused_when_the_policy_denies_the_client_id() {
+    on_every_store(|h| async move {
+        let mut event = fixture("connect-device.json");
+        event["queryStringParameters"]["clientId"] = json!("sensor-8");
+        assert_eq!(h.handle(event).await, json!({"statusCode": 403}));
+        let mut broken = fixture("connect-device.json");
+        broken["requestContext"]["authorizer"]["iotPolicy"] = json!("{not a policy");
+        assert_eq!(h.handle(broken).await, json!({"statusCode": 403}));
+        // An authorizer that grants no policy grants nothing.
+        let mut bare = fixture("connect-device.json");
+        bare["requestContext"]["authorizer"]
+            .as_object_mut()
+            .map(|context| context.remove("iotPolicy"));
+        assert_eq!(h.handle(bare).await, json!({"statusCode": 403}));
+        assert!(
+            h.gateway.repo().connection(DEVICE).await.is_err(),
+            "nothing recorded"
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn basic_ingest_reaches_no_subscriber() {
+    on_every_store(|h| async move {
+        h.handle(fixture("connect.json")).await;
+        h.handle(from(PUBLISHER, "connect.json")).await;
+        let frames = h
+            .ask(PUBLISHER, json!({"action":"subscribe","topic":"$aws/#"}))
+            .await;
+        assert_eq!(frames[0]["action"], "subscribed");
+        let frames = h
+            .ask(
+                PUBLISHER,
+                json!({"action":"publish","topic":"$aws/rules/r1/a","payload":"x","id":"i"}),
+            )
+            .await;
+        assert_eq!(
+            frames,
+            vec![json!({"action":"published","topic":"$aws/rules/r1/a","id":"i"})]
+        );
+        assert!(h.posts.take().is_empty(), "delivered to nobody");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_session_ends_at_disconnect_after() {
+    on_every_store(|h| async move {
+        h.handle(fixture("connect-device.json")).await;
+        h.ask(
+            DEVICE,
+            json!({"action":"subscribe","topic":"dev/sensor-7/#"}),
+        )
+        .await;
+        // disconnectAfterInSeconds is 3600 in the fixture.
+        h.clock.advance(3_600_000);
+        let frames = h
+            .ask(DEVICE, json!({"action":"publish","topic":"dev/sensor-7/t"}))
+            .await;
+        assert!(
+            frames.is_empty(),
+            "a closed connection gets nothing: {frames:?}"
+        );
+        assert_eq!(h.posts.closed(), vec![DEVICE.to_string()]);
+        assert!(
+            h.gateway.repo().connection(DEVICE).await.is_err(),
+            "forgotten"
+        );
+        assert!(h
+            .gateway
+            .repo()
+            .subscribers("dev/sensor-7/t")
+            .await
+            .expect("read")
+            .is_empty());
+    })
+    .await;
+}
+
+/// A refresher that answers as told.
+struct Refresher(Result<(), String>);
+
+#[async_trait::async_trait]
+impl RightsRefresher for Refresher {
+    async fn refresh(&self, rights: &ConnectionRights) -> Result<ConnectionRights, String> {
+        self.0.clone().map(|()| {
+            let mut renewed = rights.clone();
+            renewed.refresh_at = rights.refresh_at.map(|at| at + 300_000);
+            renewed
+        })
+    }
+}
+
+fn refreshing(answer: Result<(), String>) -> Harness {
+    let clock = Arc::new(ManualClock::new(1_795_735_800_000));
+    harness_with(
+        Arc::new(MemoryStore::new(clock.clone())),
+        clock,
+        |gateway| gateway.with_refresher(Arc::new(Refresher(answer))),
+    )
+}
+
+fn with_refresh_after(secs: u64) -> Value {
+    let mut event = fixture("connect-device.json");
+    event["requestContext"]["authorizer"]["refreshAfterInSeconds"] = json!(secs.to_string());
+    event
+}
+
+#[tokio::test]
+async fn a_refresh_that_refuses_disconnects_and_one_that_accepts_renews() {
+    let refused = refreshing(Err("token revoked".into()));
+    refused.handle(with_refresh_after(300)).await;
+    refused
+        .ask(
+            DEVICE,
+            json!({"action":"subscribe","topic":"dev/sensor-7/#"}),
+        )
+        .await;
+    refused.clock.advance(300_000);
+    // The next delivery to it asks again, is refused, and closes it.
+    refused.handle(from(PUBLISHER, "connect.json")).await;
+    refused
+        .ask(
+            PUBLISHER,
+            json!({"action":"publish","topic":"dev/sensor-7/t"}),
+        )
+        .await;
+    assert!(refused.posts.frames_to(DEVICE).is_empty());
+    assert_eq!(refused.posts.closed(), vec![DEVICE.to_string()]);
+
+    let renewed = refreshing(Ok(()));
+    renewed.handle(with_refresh_after(300)).await;
+    renewed.clock.advance(300_000);
+    let frames = renewed
+        .ask(
+            DEVICE,
+            json!({"action":"subscribe","topic":"dev/sensor-7/#"}),
+        )
+        .await;
+    assert_eq!(frames[0]["action"], "subscribed", "{frames:?}");
+    let (record, _) = renewed
+        .gateway
+        .repo()
+        .connection(DEVICE)
+        .await
+        .expect("kept");
+    let rights = record.rights.expect("rights");
+    assert_eq!(rights.refresh_at, Some(1_795_735_800_000 + 600_000));
+    assert!(renewed.posts.closed().is_empty());
+}
+
+#[tokio::test]
+async fn a_stored_policy_that_does_not_parse_refuses_everything() {
+    on_every_store(|h| async move {
+        h.handle(fixture("connect-device.json")).await;
+        h.ask(DEVICE, json!({"action":"subscribe","topic":"dev/+/t"}))
+            .await;
+        // The item is changed behind the gateway's back.
+        let (mut record, version) = h.gateway.repo().connection(DEVICE).await.expect("known");
+        if let Some(rights) = record.rights.as_mut() {
+            rights.policies = vec!["{broken".into()];
+        }
+        assert!(h
+            .gateway
+            .repo()
+            .replace_connection(&record, version)
+            .await
+            .expect("written"));
+        let frames = h
+            .ask(DEVICE, json!({"action":"publish","topic":"dev/sensor-7/t"}))
+            .await;
+        assert_eq!(error_code(&frames), Some("NotAuthorized"), "{frames:?}");
+        assert!(frames[0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("policy")));
+        h.handle(from(PUBLISHER, "connect.json")).await;
+        h.ask(
+            PUBLISHER,
+            json!({"action":"publish","topic":"dev/sensor-7/t"}),
+        )
+        .await;
+        assert!(h.posts.frames_to(DEVICE).is_empty(), "nothing delivered");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn subscriptions_of_a_connection_whose_item_is_gone_are_removed_on_fan_out() {
+    on_every_store(|h| async move {
+        h.handle(fixture("connect-device.json")).await;
+        h.ask(
+            DEVICE,
+            json!({"action":"subscribe","topic":"dev/sensor-7/#"}),
+        )
+        .await;
+        // The connection item expired (TTL) before its index items.
+        let store = h.gateway.repo().store();
+        store
+            .delete(Table::Broker, &connection_key(DEVICE), Expect::Any)
+            .await
+            .expect("deleted");
+        h.handle(from(PUBLISHER, "connect.json")).await;
+        h.ask(
+            PUBLISHER,
+            json!({"action":"publish","topic":"dev/sensor-7/t"}),
+        )
+        .await;
+        assert!(h.posts.frames_to(DEVICE).is_empty());
+        let left = h
+            .gateway
+            .repo()
+            .subscribers("dev/sensor-7/t")
+            .await
+            .expect("read");
+        assert!(left.is_empty(), "{left:?}");
+    })
+    .await;
+}
