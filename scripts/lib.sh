@@ -76,7 +76,8 @@ stop_servers() {
 start_moto() {
   local port
   port=$(free_port)
-  "$venv/bin/moto_server" -H 127.0.0.1 -p "$port" >"$logs/moto.log" 2>&1 &
+  # One request at a time (see scripts/moto-serial.py): DynamoDB's per-item atomicity.
+  "$venv/bin/python" "$root/scripts/moto-serial.py" 127.0.0.1 "$port" >"$logs/moto.log" 2>&1 &
   server_pids+=("$!")
   if ! wait_for_port "$port" 60; then
     echo "moto server did not start; its log:" >&2

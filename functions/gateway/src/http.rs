@@ -11,19 +11,29 @@ use serde_json::json;
 use thingcore::broker::http_publish::{publish_request, PublishRequest};
 use thingcore::broker::BrokerConfig;
 use thingcore::mqtt::Bytes;
+use thingcore::policy::Authorization;
+use thingcore::route::{publish_door, Refusal};
 use thingcore::Error;
 
 /// Handles one request: 200 `{}` once routed, or AWS's error status, `x-amzn-ErrorType` and
-/// `{"message"}`.
+/// `{"message"}`. With `authorization` (the HTTP API authorizer's policy), the publish door
+/// is asked first, as on every other door: a refusal is 401 `UnauthorizedException`, as
+/// AWS IoT's Publish answers.
 pub async fn handle(
     request: &ApiGatewayV2httpRequest,
     config: &BrokerConfig,
     now_millis: u64,
     router: &dyn Router,
+    authorization: Option<&Authorization>,
 ) -> ApiGatewayV2httpResponse {
-    match publish(request, config, now_millis, router).await {
+    match publish(request, config, now_millis, router, authorization).await {
         Ok(()) => response(200, json!({}).to_string(), None),
-        Err(error) => {
+        Err(Refused::Door(refusal)) => response(
+            401,
+            json!({ "message": refusal.to_string() }).to_string(),
+            Some("UnauthorizedException"),
+        ),
+        Err(Refused::Request(error)) => {
             if error.http_status() >= 500 {
                 tracing::error!(%error, "publish failed");
             }
@@ -36,14 +46,29 @@ pub async fn handle(
     }
 }
 
+/// Why a publish was not made.
+enum Refused {
+    /// The request is bad, or routing failed.
+    Request(Error),
+    /// The caller's policy does not allow it.
+    Door(Refusal),
+}
+
+impl From<Error> for Refused {
+    fn from(error: Error) -> Self {
+        Refused::Request(error)
+    }
+}
+
 async fn publish(
     request: &ApiGatewayV2httpRequest,
     config: &BrokerConfig,
     now_millis: u64,
     router: &dyn Router,
-) -> Result<(), Error> {
+    authorization: Option<&Authorization>,
+) -> Result<(), Refused> {
     if request.request_context.http.method != Method::POST {
-        return Err(Error::invalid("method", "only POST publishes"));
+        return Err(Error::invalid("method", "only POST publishes").into());
     }
     let topic = topic_of(request)?;
     let payload = match &request.body {
@@ -73,10 +98,14 @@ async fn publish(
         config,
         now_millis,
     )?;
+    // Reserved topics were refused above (an invalid topic); here the policy decides.
+    if let Err(refusal) = publish_door(authorization, &message.topic, message.retain) {
+        return Err(Refused::Door(refusal));
+    }
     router
         .route(message)
         .await
-        .map_err(|e| Error::storage("routing the message", e))
+        .map_err(|e| Refused::Request(Error::storage("routing the message", e)))
 }
 
 /// The `{topic}` label: the route's path parameter, else the raw path after `/topics/`,

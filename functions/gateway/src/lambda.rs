@@ -11,14 +11,16 @@
 //!   `refreshAfterInSeconds`; the client id is the `clientId` query parameter, else the
 //!   principal. An authorizer that sends no `iotPolicy` grants nothing: such connections are
 //!   refused (`iot:Connect` is denied). Without an authorizer the API is open.
-//! - HTTP API (payload 2.0) events: `POST /topics/{topic}` ([`crate::http`]).
+//! - HTTP API (payload 2.0) events: `POST /topics/{topic}` ([`crate::http`]), checked against
+//!   the HTTP API authorizer's `iotPolicy` when there is one.
 
 use crate::router::Router;
 use crate::service::{ConnectInfo, GatewayService};
 use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayWebsocketProxyRequest};
 use base64::Engine;
 use serde_json::{json, Value};
-use thingcore::gateway::{ConnectionPrincipal, ConnectionRights, ErrorCode};
+use thingcore::gateway::{ConnectionPrincipal, ConnectionRights, ErrorCode, RightsContext};
+use thingcore::policy::Authorization;
 
 /// Handles one Lambda event.
 ///
@@ -30,6 +32,7 @@ pub async fn handle(
     event: Value,
 ) -> Result<Value, String> {
     if event.pointer("/requestContext/http").is_some() {
+        let authorization = http_authorization(gateway, &event);
         let request: ApiGatewayV2httpRequest =
             serde_json::from_value(event).map_err(|e| format!("not an HTTP API event: {e}"))?;
         let response = crate::http::handle(
@@ -37,6 +40,7 @@ pub async fn handle(
             &gateway.config().broker,
             gateway.now_millis(),
             router,
+            authorization.as_ref(),
         )
         .await;
         return serde_json::to_value(response).map_err(|e| e.to_string());
@@ -88,6 +92,50 @@ pub fn rights_from_authorizer(event: &Value, now_millis: u64) -> Option<Connecti
         refresh_at: seconds("refreshAfterInSeconds").map(at),
         refresh_with: None,
     })
+}
+
+/// What an HTTP API request's Lambda authorizer allows (its context, at
+/// `requestContext.authorizer.lambda`: `principalId` and `iotPolicy`, as the `authorizer`
+/// function answers); `None` without an authorizer. A policy that does not parse allows
+/// nothing.
+fn http_authorization(gateway: &GatewayService, event: &Value) -> Option<Authorization> {
+    let context = event.pointer("/requestContext/authorizer/lambda")?;
+    let principal_id = context.get("principalId").and_then(Value::as_str)?;
+    let rights = ConnectionRights {
+        client_id: principal_id.to_string(),
+        principal: ConnectionPrincipal::CustomAuthorizer(principal_id.to_string()),
+        policies: context
+            .get("iotPolicy")
+            .and_then(Value::as_str)
+            .filter(|p| !p.is_empty())
+            .map(str::to_string)
+            .into_iter()
+            .collect(),
+        disconnect_at: None,
+        refresh_at: None,
+        refresh_with: None,
+    };
+    let source_ip = event
+        .pointer("/requestContext/http/sourceIp")
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    let config = gateway.config();
+    let at = RightsContext {
+        region: &config.region,
+        account_id: &config.account_id,
+        source_ip: source_ip.as_deref(),
+        now_millis: gateway.now_millis(),
+    };
+    Some(rights.authorization(at).unwrap_or_else(|error| {
+        tracing::warn!(%error, "the authorizer's policy does not parse: allowing nothing");
+        let context = thingcore::policy::AuthContext::new(
+            rights.principal.to_policy_principal(),
+            at.region,
+            at.account_id,
+            0,
+        );
+        Authorization::new(&[], context)
+    }))
 }
 
 /// Handles one WebSocket API event; `principal` and `rights` are the authorizer's, when there

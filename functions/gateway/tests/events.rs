@@ -13,6 +13,8 @@ use thingcore::{Clock, ManualClock};
 const SUBSCRIBER: &str = "L0SM9cOFvHcCIhw=";
 const PUBLISHER: &str = "P1ub1isherCIhw=";
 
+#[path = "events/fanout.rs"]
+mod fanout;
 #[path = "events/policy.rs"]
 mod policy;
 

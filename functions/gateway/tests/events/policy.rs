@@ -355,3 +355,24 @@ async fn subscriptions_of_a_connection_whose_item_is_gone_are_removed_on_fan_out
     })
     .await;
 }
+
+#[tokio::test]
+async fn http_publish_asks_the_authorizers_policy() {
+    on_every_store(|h| async move {
+        let device = fixture("connect-device.json");
+        let policy = device["requestContext"]["authorizer"]["iotPolicy"].clone();
+        let mut event = fixture("http-publish.json");
+        event["requestContext"]["authorizer"] =
+            json!({"lambda": {"principalId": "sensor-7", "iotPolicy": policy}});
+        let refused = h.handle(event.clone()).await;
+        assert_eq!(refused["statusCode"], 401, "{refused}");
+        assert_eq!(
+            refused["headers"]["x-amzn-errortype"],
+            "UnauthorizedException"
+        );
+        event["rawPath"] = json!("/topics/dev%2Fsensor-7%2Ft");
+        let allowed = h.handle(event).await;
+        assert_eq!(allowed["statusCode"], 200, "{allowed}");
+    })
+    .await;
+}

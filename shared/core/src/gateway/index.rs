@@ -4,15 +4,19 @@
 //! | item | pk | sk | body |
 //! |------|----|----|------|
 //! | connection | `gw-conn#{connectionId}` | `conn` | [`ConnectionRecord`] (its subscriptions) |
-//! | subscription | `gw-sub#{partition}` | `{connectionId} {filter}` | [`SubscriptionRecord`] |
+//! | subscription | `gw-sub={filter}` or `gw-sub*{n}#{prefix}` | `{connectionId} {filter}` | [`SubscriptionRecord`] |
 //! | retained message | `gw-retained` | `{topic}` | [`RetainedRecord`] |
 //!
-//! Subscriptions are partitioned by the filter's first level: `gw-sub#=a` holds every filter
-//! beginning with the literal level `a`, and the one wildcard partition `gw-sub#*` holds the
-//! filters that begin with `+` or `#`. A message on `a/b/c` reads `gw-sub#=a` and `gw-sub#*`
-//! (only the former for `$` topics, which leading wildcards never match), and checks each filter
-//! found there. Connection ids contain no spaces (API Gateway's are base64url-like, the shim's
-//! are generated), so the sort key splits unambiguously; the body repeats both anyway.
+//! Subscriptions are partitioned so that a publish reads only filters that can match it: a
+//! filter without wildcards lives in the partition of its very topic (`gw-sub=a/b/c`), one
+//! with wildcards in the partition of its literal levels before the first wildcard, with their
+//! count (`a/+/c` in `gw-sub*1#a`, `#` in `gw-sub*0#`). A message on `a/b/c` reads its exact
+//! partition and the wildcard partitions of `""`, `a`, `a/b` and `a/b/c` — at most 10 queries
+//! for AWS IoT's 8 levels, whatever the number of connections and topics — and checks each
+//! filter found there (only `+` levels after the prefix can still miss). `$` topics skip the
+//! empty prefix, which leading wildcards never match. Connection ids contain no spaces (API
+//! Gateway's are base64url-like, the shim's are generated), so the sort key splits
+//! unambiguously; the body repeats both anyway.
 //!
 //! Retained messages share one partition, ordered by topic, so a subscription reads only the
 //! sort-key range of its filter's literal prefix (`a/b/+` reads topics from `a/b/`).
@@ -28,8 +32,11 @@ use serde::{Deserialize, Serialize};
 pub const CONNECTION_SK: &str = "conn";
 /// Partition of retained messages.
 pub const RETAINED_PK: &str = "gw-retained";
-/// The partition of filters that begin with a wildcard.
-pub const WILDCARD_PARTITION: &str = "gw-sub#*";
+/// The prefix of the partitions of filters without wildcards (the filter follows).
+pub const EXACT_PARTITION: &str = "gw-sub=";
+/// The prefix of the partitions of filters with wildcards (the count of literal levels
+/// before the first wildcard, `#`, then those levels).
+pub const WILDCARD_PARTITION: &str = "gw-sub*";
 /// How long connection and subscription items live: API Gateway's two-hour connection limit
 /// and a margin.
 pub const CONNECTION_TTL_SECS: u64 = 2 * 3600 + 600;
@@ -48,22 +55,33 @@ pub fn connection_key(connection_id: &str) -> Key {
     Key::new(format!("gw-conn#{connection_id}"), CONNECTION_SK)
 }
 
-/// The subscription partition a (valid) filter belongs to.
+/// The subscription partition a (valid) filter belongs to: a filter without wildcards lives in
+/// the partition of exactly its topic; a filter with wildcards in the partition of its literal
+/// levels before the first wildcard (`a/b/+/c` in the one of `a/b`), numbered by how many
+/// there are so that `+/x` (none) and `/+` (one, empty) stay apart.
 pub fn filter_partition(filter: &str) -> String {
-    let first = filter.split('/').next().unwrap_or_default();
-    if first == "+" || first == "#" {
-        WILDCARD_PARTITION.to_string()
-    } else {
-        format!("gw-sub#={first}")
+    let levels: Vec<&str> = filter.split('/').collect();
+    match levels.iter().position(|l| *l == "+" || *l == "#") {
+        None => format!("{EXACT_PARTITION}{filter}"),
+        Some(at) => wildcard_partition(&levels[..at]),
     }
 }
 
-/// The partitions holding every filter that can match `topic` (a valid topic name).
+fn wildcard_partition(prefix: &[&str]) -> String {
+    format!("{WILDCARD_PARTITION}{}#{}", prefix.len(), prefix.join("/"))
+}
+
+/// The partitions holding every filter that can match `topic` (a valid topic name): its
+/// exact partition, and the wildcard partition of each of its level prefixes, the empty one
+/// excepted for `$` topics (leading wildcards never match them). At most 10 for AWS IoT's
+/// 8 levels, whatever the number of subscriptions.
 pub fn topic_partitions(topic: &str) -> Vec<String> {
-    let first = topic.split('/').next().unwrap_or_default();
-    let mut partitions = vec![format!("gw-sub#={first}")];
-    if !topic.starts_with('$') {
-        partitions.push(WILDCARD_PARTITION.to_string());
+    let levels: Vec<&str> = topic.split('/').collect();
+    let first = usize::from(topic.starts_with('$'));
+    let mut partitions = Vec::with_capacity(levels.len() + 2);
+    partitions.push(format!("{EXACT_PARTITION}{topic}"));
+    for len in first..=levels.len() {
+        partitions.push(wildcard_partition(&levels[..len]));
     }
     partitions
 }
@@ -202,23 +220,56 @@ mod tests {
     use crate::topic::matches;
 
     #[test]
-    fn filters_fall_into_first_level_or_wildcard_partitions() {
-        assert_eq!(filter_partition("a/b"), "gw-sub#=a");
-        assert_eq!(filter_partition("a/#"), "gw-sub#=a");
-        assert_eq!(filter_partition("+/b"), WILDCARD_PARTITION);
-        assert_eq!(filter_partition("#"), WILDCARD_PARTITION);
-        assert_eq!(filter_partition("/a"), "gw-sub#=");
-        assert_eq!(filter_partition("$aws/things/t/#"), "gw-sub#=$aws");
+    fn filters_fall_into_exact_or_literal_prefix_partitions() {
+        assert_eq!(filter_partition("a/b"), "gw-sub=a/b");
+        assert_eq!(filter_partition("a/#"), "gw-sub*1#a");
+        assert_eq!(filter_partition("a/b/+/c"), "gw-sub*2#a/b");
+        assert_eq!(filter_partition("+/b"), "gw-sub*0#");
+        assert_eq!(filter_partition("#"), "gw-sub*0#");
+        assert_eq!(filter_partition("/+"), "gw-sub*1#");
+        assert_eq!(filter_partition("/a"), "gw-sub=/a");
+        assert_eq!(
+            filter_partition("$aws/things/t/#"),
+            "gw-sub*3#$aws/things/t"
+        );
     }
 
     #[test]
     fn every_matching_filter_is_in_a_partition_the_topic_reads() {
         let filters = [
-            "a/b", "a/+", "a/#", "#", "+/b", "+", "/+", "$aws/#", "b/#", "+/+/+",
+            "a/b",
+            "a/+",
+            "a/#",
+            "#",
+            "+/b",
+            "+",
+            "/+",
+            "$aws/#",
+            "b/#",
+            "+/+/+",
+            "a/b/c/#",
+            "a/+/c",
+            "/",
+            "a/b/c",
+            "+/#",
+            "$aws/+/t",
+            "a//c",
+            "a/+/+/+/+/+/+/+",
         ];
-        let topics = ["a/b", "a", "b/b", "/x", "$aws/things/t", "a/b/c"];
+        let topics = [
+            "a/b",
+            "a",
+            "b/b",
+            "/x",
+            "$aws/things/t",
+            "a/b/c",
+            "/",
+            "a//c",
+            "a/b/c/d/e/f/g/h",
+        ];
         for topic in topics {
             let partitions = topic_partitions(topic);
+            assert!(partitions.len() <= 10, "{topic}: {partitions:?}");
             for filter in filters {
                 if matches(filter, topic) {
                     assert!(
@@ -228,7 +279,24 @@ mod tests {
                 }
             }
         }
-        assert_eq!(topic_partitions("$aws/x"), vec!["gw-sub#=$aws".to_string()]);
+        assert_eq!(
+            topic_partitions("$aws/x"),
+            ["gw-sub=$aws/x", "gw-sub*1#$aws", "gw-sub*2#$aws/x"]
+        );
+    }
+
+    #[test]
+    fn a_topic_reads_no_partition_of_filters_that_cannot_match_it() {
+        // Other topics' exact filters and other branches' wildcards are never read.
+        let partitions = topic_partitions("fleet/7/telemetry");
+        for filter in [
+            "fleet/8/telemetry",
+            "fleet/8/+",
+            "other/#",
+            "fleet/7/telemetry/x",
+        ] {
+            assert!(!partitions.contains(&filter_partition(filter)), "{filter}");
+        }
     }
 
     #[test]

@@ -9,8 +9,10 @@
 //!
 //! Typed repositories (things, shadows, sessions...) are built on this port; they decide the
 //! keys, the port only keeps the promises below, which every adapter proves by running the
-//! one conformance suite (`thingcore-conformance`).
+//! one conformance suite (`thingcore-conformance`). [`counting::CountingStore`] wraps any
+//! adapter and counts its calls: what an operation would cost on DynamoDB.
 
+pub mod counting;
 mod memory;
 mod page;
 
