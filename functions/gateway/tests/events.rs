@@ -32,6 +32,11 @@ impl Harness {
             .expect("a known event")
     }
 
+    /// The subscriptions a publish on `topic` finds.
+    async fn subscribers(&self, topic: &str) -> Vec<thingcore::gateway::index::SubscriptionRecord> {
+        self.gateway.repo().subscribers(topic).await.expect("read")
+    }
+
     /// Frames posted to `connection`, forgetting every recorded post.
     fn frames(&self, connection: &str) -> Vec<Value> {
         let frames = self.posts.frames_to(connection);
@@ -303,12 +308,7 @@ async fn stale_connections_get_an_error_and_nothing_is_written() {
             h.frames("NeverConnected=")[0]["code"],
             json!("StaleConnection")
         );
-        let subscribers = h
-            .gateway
-            .repo()
-            .subscribers("sensors/x/telemetry")
-            .await
-            .expect("read");
+        let subscribers = h.subscribers("sensors/x/telemetry").await;
         assert_eq!(subscribers.len(), 1, "{subscribers:?}");
     })
     .await;
@@ -323,12 +323,7 @@ async fn gone_connections_are_removed_on_fan_out() {
         h.posts.mark_gone(SUBSCRIBER);
         h.handle(from(PUBLISHER, "default-publish.json")).await;
         assert!(h.gateway.repo().connection(SUBSCRIBER).await.is_err());
-        let left = h
-            .gateway
-            .repo()
-            .subscribers("sensors/kitchen/telemetry")
-            .await
-            .expect("read");
+        let left = h.subscribers("sensors/kitchen/telemetry").await;
         assert!(left.is_empty(), "{left:?}");
     })
     .await;
@@ -347,7 +342,7 @@ async fn disconnect_forgets_the_connection_and_its_subscriptions() {
         );
         assert!(h.gateway.repo().connection(SUBSCRIBER).await.is_err());
         for topic in ["sensors/a/telemetry", "other"] {
-            let left = h.gateway.repo().subscribers(topic).await.expect("read");
+            let left = h.subscribers(topic).await;
             assert!(left.is_empty(), "{topic}: {left:?}");
         }
         // A second $disconnect (API Gateway may retry) is harmless.

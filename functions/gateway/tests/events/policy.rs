@@ -205,13 +205,7 @@ async fn a_session_ends_at_disconnect_after() {
             h.gateway.repo().connection(DEVICE).await.is_err(),
             "forgotten"
         );
-        assert!(h
-            .gateway
-            .repo()
-            .subscribers("dev/sensor-7/t")
-            .await
-            .expect("read")
-            .is_empty());
+        assert!(h.subscribers("dev/sensor-7/t").await.is_empty());
     })
     .await;
 }
@@ -345,12 +339,7 @@ async fn subscriptions_of_a_connection_whose_item_is_gone_are_removed_on_fan_out
         )
         .await;
         assert!(h.posts.frames_to(DEVICE).is_empty());
-        let left = h
-            .gateway
-            .repo()
-            .subscribers("dev/sensor-7/t")
-            .await
-            .expect("read");
+        let left = h.subscribers("dev/sensor-7/t").await;
         assert!(left.is_empty(), "{left:?}");
     })
     .await;
