@@ -76,11 +76,6 @@ impl Default for GatewayConfig {
     }
 }
 
-/// A connection as a door sees it: its compiled rights (`None`: open).
-struct Admitted {
-    authorization: Option<Authorization>,
-}
-
 /// What happened to one subscriber in a fan-out.
 enum Outcome {
     Delivered,
@@ -195,10 +190,10 @@ impl GatewayService {
         }
     }
 
-    /// Loads a connection and its rights for a door: a session past `disconnectAt` is
-    /// closed, rights past `refreshAt` are asked for again (a refusal closes the
-    /// connection), stored policies that no longer parse refuse everything.
-    async fn admit(&self, connection_id: &str) -> Result<Admitted, GatewayError> {
+    /// Loads a connection's compiled rights for a door (`None`: open): a session past
+    /// `disconnectAt` is closed, rights past `refreshAt` are asked for again (a refusal closes
+    /// the connection), stored policies that no longer parse refuse everything.
+    async fn admit(&self, connection_id: &str) -> Result<Option<Authorization>, GatewayError> {
         let (mut record, version) = self.repo.connection(connection_id).await?;
         let now = self.clock.now_millis();
         if let Some(rights) = &record.rights {
@@ -222,11 +217,12 @@ impl GatewayService {
                 }
             }
         }
-        let authorization = match &record.rights {
-            Some(rights) => Some(rights.authorization(self.rights_context(&record.source_ip))?),
-            None => None,
-        };
-        Ok(Admitted { authorization })
+        match &record.rights {
+            Some(rights) => Ok(Some(
+                rights.authorization(self.rights_context(&record.source_ip))?,
+            )),
+            None => Ok(None),
+        }
     }
 
     /// Closes a connection whose session ended or whose rights were revoked, and forgets it.
@@ -301,7 +297,7 @@ impl GatewayService {
         match frame {
             ClientFrame::Subscribe { filter, qos } => {
                 let admitted = self.admit(connection_id).await?;
-                let authorization = admitted.authorization.as_ref();
+                let authorization = admitted.as_ref();
                 subscribe_door(authorization, &filter, &filter)?;
                 let limit = self.config.broker.max_subscriptions_per_session;
                 self.repo
@@ -336,11 +332,7 @@ impl GatewayService {
             ClientFrame::Publish(publish) => {
                 // Only a known connection may publish: a stale id gets an error, not a message.
                 let admitted = self.admit(connection_id).await?;
-                publish_door(
-                    admitted.authorization.as_ref(),
-                    &publish.topic,
-                    publish.retain,
-                )?;
+                publish_door(admitted.as_ref(), &publish.topic, publish.retain)?;
                 let topic = publish.topic.clone();
                 let acknowledge = publish.qos == QoS::AtLeastOnce || id.is_some();
                 let message = Message {
@@ -431,7 +423,7 @@ impl GatewayService {
         qos: u8,
     ) -> Outcome {
         match self.admit(connection_id).await {
-            Ok(admitted) if may_receive(admitted.authorization.as_ref(), &message.topic) => {}
+            Ok(admitted) if may_receive(admitted.as_ref(), &message.topic) => {}
             Ok(_) => return Outcome::Refused,
             Err(GatewayError::UnknownConnection(_) | GatewayError::InvalidConnectionId(_)) => {
                 // Its item expired or was removed: its index items are all that is left.

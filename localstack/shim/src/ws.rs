@@ -129,8 +129,7 @@ impl RightsRefresher for RegistryRefresher {
             .custom_authenticate(self.functions.as_ref(), request.clone())
             .await
             .map_err(|e| e.to_string())?;
-        let now = SystemClock.now_millis();
-        Ok(custom_rights(
+        let mut renewed = custom_rights(
             rights.client_id.clone(),
             &CustomCaller {
                 principal_id: principal.decision.principal_id,
@@ -140,10 +139,11 @@ impl RightsRefresher for RegistryRefresher {
                 refresh_after_secs: principal.decision.refresh_after_secs,
                 request,
             },
-            now,
-        )
+            SystemClock.now_millis(),
+        );
         // The session's end is fixed at connect time, as AWS does.
-        .with_disconnect_at(rights.disconnect_at))
+        renewed.disconnect_at = rights.disconnect_at;
+        Ok(renewed)
     }
 }
 
@@ -187,18 +187,6 @@ fn presented_request(kept: &serde_json::Value) -> Result<CustomAuthRequest, Stri
         },
         client_id: None,
     })
-}
-
-/// Sets `disconnect_at` (a refresh keeps the session's original end).
-trait WithDisconnectAt {
-    fn with_disconnect_at(self, at: Option<u64>) -> Self;
-}
-
-impl WithDisconnectAt for ConnectionRights {
-    fn with_disconnect_at(mut self, at: Option<u64>) -> Self {
-        self.disconnect_at = at;
-        self
-    }
 }
 
 /// Routes accepted messages through the MQTT hub. A retained message is stored for `/ws`
