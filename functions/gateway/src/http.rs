@@ -4,9 +4,8 @@
 
 use crate::router::Router;
 use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
-use aws_lambda_events::encodings::Body;
 use base64::Engine;
-use http::{HeaderMap, HeaderValue, Method};
+use http::{HeaderMap, Method};
 use serde_json::json;
 use thingcore::broker::http_publish::{publish_request, PublishRequest};
 use thingcore::broker::BrokerConfig;
@@ -14,6 +13,7 @@ use thingcore::mqtt::Bytes;
 use thingcore::policy::Authorization;
 use thingcore::route::{publish_door, Refusal};
 use thingcore::Error;
+use thingcore_lambda::apigw::json_response;
 
 /// Handles one request: 200 `{}` once routed, or AWS's error status, `x-amzn-ErrorType` and
 /// `{"message"}`. With `authorization` (the HTTP API authorizer's policy), the publish door
@@ -27,19 +27,19 @@ pub async fn handle(
     authorization: Option<&Authorization>,
 ) -> ApiGatewayV2httpResponse {
     match publish(request, config, now_millis, router, authorization).await {
-        Ok(()) => response(200, json!({}).to_string(), None),
-        Err(Refused::Door(refusal)) => response(
+        Ok(()) => json_response(200, &json!({}), None),
+        Err(Refused::Door(refusal)) => json_response(
             401,
-            json!({ "message": refusal.to_string() }).to_string(),
+            &json!({ "message": refusal.to_string() }),
             Some("UnauthorizedException"),
         ),
         Err(Refused::Request(error)) => {
             if error.http_status() >= 500 {
                 tracing::error!(%error, "publish failed");
             }
-            response(
-                i64::from(error.http_status()),
-                json!({ "message": error.to_string() }).to_string(),
+            json_response(
+                error.http_status(),
+                &json!({ "message": error.to_string() }),
                 Some(error.aws_error_type()),
             )
         }
@@ -126,21 +126,4 @@ fn topic_of(request: &ApiGatewayV2httpRequest) -> Result<String, Error> {
 
 fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
-}
-
-fn response(
-    status: i64,
-    body: String,
-    error_type: Option<&'static str>,
-) -> ApiGatewayV2httpResponse {
-    let mut headers = HeaderMap::new();
-    headers.insert("content-type", HeaderValue::from_static("application/json"));
-    if let Some(kind) = error_type {
-        headers.insert("x-amzn-ErrorType", HeaderValue::from_static(kind));
-    }
-    let mut response = ApiGatewayV2httpResponse::default();
-    response.status_code = status;
-    response.headers = headers;
-    response.body = Some(Body::Text(body));
-    response
 }

@@ -1,66 +1,45 @@
 //! Lambda glue for the gateway: configuration and clients once, then the handler.
 //!
-//! Environment: `THINGCORE_WEBSOCKET_ENDPOINT` (the WebSocket API stage's Management API
-//! endpoint, `https://{api-id}.execute-api.{region}.amazonaws.com/{stage}`),
-//! `THINGCORE_TABLE_PREFIX`, `THINGCORE_DYNAMODB_ENDPOINT` (LocalStack/moto).
+//! Environment beyond the bootstrap's: `THINGCORE_WEBSOCKET_ENDPOINT` (the WebSocket API
+//! stage's Management API endpoint,
+//! `https://{api-id}.execute-api.{region}.amazonaws.com/{stage}`).
 
 use gateway::{GatewayConfig, GatewayService, InProcessRouter};
-use lambda_runtime::{run, service_fn, Error, LambdaEvent};
-use registry_api::{RegistryConfig, RegistryService};
-use rules_evaluator::{RulesEngine, SinkConfig, StoreFunctions};
-use serde_json::Value;
-use shadow_updater::ShadowService;
 use std::sync::Arc;
 use thingcore::{Clock, SystemClock};
-use thingcore_aws::{DynamoStore, ManagementApiPublisher, TableNames};
+use thingcore_aws::ManagementApiPublisher;
+use thingcore_lambda::{Environment, Error};
+use thingcore_registry::RegistryService;
+use thingcore_rules::{RulesEngine, SinkConfig, StoreFunctions};
+use thingcore_shadows::ShadowService;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    tracing_subscriber::fmt()
-        .with_target(false)
-        .without_time()
-        .init();
-    let env = |name: &str| std::env::var(name).ok();
-    let endpoint = env("THINGCORE_WEBSOCKET_ENDPOINT")
-        .ok_or("THINGCORE_WEBSOCKET_ENDPOINT must name the WebSocket API's endpoint")?;
-    let prefix = env("THINGCORE_TABLE_PREFIX").unwrap_or_else(|| "thingcore".into());
-    let account = env("THINGCORE_ACCOUNT_ID").unwrap_or_else(|| "000000000000".into());
-    let sdk = thingcore_aws::config::load(env("THINGCORE_DYNAMODB_ENDPOINT").as_deref()).await;
-    let store = Arc::new(DynamoStore::new(
-        aws_sdk_dynamodb::Client::new(&sdk),
-        TableNames::new(prefix),
-    ));
+    let env = Environment::init();
+    let endpoint = env.required(
+        "THINGCORE_WEBSOCKET_ENDPOINT",
+        "the WebSocket API's Management API endpoint",
+    )?;
+    let sdk = env.sdk().await;
+    let store = env.store(&sdk);
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let publisher = Arc::new(ManagementApiPublisher::new(&sdk, &endpoint));
-    // Policies name this account and region in their ARNs (Lambda sets AWS_REGION).
+    // Policies name this account and region in their ARNs.
     let config = GatewayConfig {
-        account_id: account.clone(),
-        region: env("AWS_REGION").unwrap_or_else(|| "us-east-1".into()),
+        account_id: env.account_id(),
+        region: env.region(),
         ..GatewayConfig::default()
     };
     let gateway = GatewayService::new(store.clone(), publisher, config, clock.clone());
     let shadows = ShadowService::new(store.clone(), clock.clone());
     // get_thing_shadow and get_registry_data in rules read the same tables.
-    let functions = StoreFunctions::new(
-        shadows.clone(),
-        RegistryService::new(
-            store.clone(),
-            clock.clone(),
-            RegistryConfig {
-                account_id: account.clone(),
-                ..RegistryConfig::default()
-            },
-        ),
-    );
+    let registry = RegistryService::new(store.clone(), clock.clone(), env.registry_config());
+    let functions = StoreFunctions::new(shadows.clone(), registry);
     let rules = RulesEngine::new(store)
-        .with_account_id(account)
+        .with_account_id(env.account_id())
         .with_resolver(Arc::new(functions));
-    let router = InProcessRouter::new(gateway.clone(), clock.clone())
+    let router = InProcessRouter::new(gateway.clone(), clock)
         .with_shadows(shadows)
         .with_rules(Arc::new(rules), SinkConfig::from_env());
-    run(service_fn(|event: LambdaEvent<Value>| {
-        let (gateway, router) = (gateway.clone(), router.clone());
-        async move { gateway::lambda::handle(&gateway, &router, event.payload).await }
-    }))
-    .await
+    thingcore_lambda::serve(|event| gateway::lambda::handle(&gateway, &router, event)).await
 }

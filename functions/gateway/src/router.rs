@@ -12,15 +12,15 @@
 use crate::error::GatewayError;
 use crate::service::GatewayService;
 use futures::future::BoxFuture;
-use rules_evaluator::{
-    execute, ActionError, ActionSinks, Publisher, RuleMessage, RulesEngine, SinkConfig,
-};
-use shadow_updater::ShadowService;
 use std::sync::Arc;
 use thingcore::broker::Message;
 use thingcore::mqtt::{Bytes, QoS};
 use thingcore::route::service_route;
 use thingcore::Clock;
+use thingcore_rules::{
+    execute, ActionError, ActionSinks, Publisher, RuleMessage, RulesEngine, SinkConfig,
+};
+use thingcore_shadows::ShadowService;
 
 /// Hops a message may travel through services that publish (shadow replies, republish)
 /// before the router drops it.
@@ -82,7 +82,7 @@ impl InProcessRouter {
             tracing::debug!(topic = %message.topic, ?report, "delivered");
             if let Some(shadows) = &self.shadows {
                 if route.shadow_request().is_some() {
-                    let replies = shadow_updater::mqtt::handle_request(
+                    let replies = thingcore_shadows::mqtt::handle_request(
                         shadows,
                         &message.topic,
                         &message.payload,

@@ -5,10 +5,10 @@
 use gateway::testing::RecordingPublisher;
 use gateway::{GatewayConfig, GatewayService, InProcessRouter};
 use serde_json::{json, Value};
-use shadow_updater::ShadowService;
 use std::sync::Arc;
 use thingcore::store::{MemoryStore, Store};
 use thingcore::{Clock, ManualClock};
+use thingcore_shadows::ShadowService;
 
 const SUBSCRIBER: &str = "L0SM9cOFvHcCIhw=";
 const PUBLISHER: &str = "P1ub1isherCIhw=";

@@ -3,12 +3,12 @@
 
 use gateway::testing::RecordingPublisher;
 use gateway::{GatewayConfig, GatewayService, InProcessRouter, MAX_ROUTE_DEPTH};
-use rules_evaluator::{RulesEngine, SinkConfig};
 use serde_json::{json, Value};
 use std::sync::Arc;
 use thingcore::rules::{generation_key, rule_key, RuleName, StoredRule, TopicRulePayload};
 use thingcore::store::{MemoryStore, Put, Store, Table, WriteOp};
 use thingcore::{Clock, ManualClock};
+use thingcore_rules::{RulesEngine, SinkConfig};
 
 const CONNECTION: &str = "L0SM9cOFvHcCIhw=";
 const START_MILLIS: u64 = 1_795_735_800_000;

@@ -9,20 +9,18 @@
 //! operation has is 404 `UnknownOperationException`; a known path with another method is 405
 //! `MethodNotAllowedException`.
 
-use crate::service::error::ServiceError;
-use crate::service::groups::ListThingGroupsQuery;
-use crate::service::rules::ListTopicRulesQuery;
-use crate::service::things::ListThingsQuery;
-use crate::service::RegistryService;
 use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
-use aws_lambda_events::encodings::Body;
 use base64::Engine;
-use http::HeaderValue;
 use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
 use thingcore::registry::paging::page_size;
 use thingcore::registry::RegistryError;
 use thingcore::rules::RuleError;
+use thingcore_lambda::apigw::json_response;
+use thingcore_registry::groups::ListThingGroupsQuery;
+use thingcore_registry::rules::ListTopicRulesQuery;
+use thingcore_registry::things::ListThingsQuery;
+use thingcore_registry::{RegistryService, ServiceError};
 
 /// Handles one request.
 pub async fn handle(
@@ -476,33 +474,13 @@ fn error_response(error: RegistryError) -> ApiGatewayV2httpResponse {
     )
 }
 
-fn json_response(
-    status: u16,
-    body: &Value,
-    error_type: Option<&'static str>,
-) -> ApiGatewayV2httpResponse {
-    let mut response = ApiGatewayV2httpResponse::default();
-    response.status_code = i64::from(status);
-    response.headers.insert(
-        http::header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    if let Some(kind) = error_type {
-        response
-            .headers
-            .insert("x-amzn-ErrorType", HeaderValue::from_static(kind));
-    }
-    response.body = Some(Body::Text(body.to_string()));
-    response
-}
-
 /// `thingcore serve` runs the handler on a multi-threaded runtime: its future must stay `Send`.
 #[cfg(test)]
 mod send_check {
     fn assert_send<T: Send>(_: T) {}
     #[allow(dead_code)]
     fn handle_is_send(
-        service: &crate::RegistryService,
+        service: &thingcore_registry::RegistryService,
         request: &aws_lambda_events::apigw::ApiGatewayV2httpRequest,
     ) {
         assert_send(super::handle(service, request));

@@ -1,9 +1,9 @@
 //! The Lambda entry: an API Gateway HTTP API (payload 2.0) event in, the HTTP response event
 //! out, answered by [`crate::http::handle`].
 
-use crate::service::RegistryService;
 use aws_lambda_events::apigw::ApiGatewayV2httpRequest;
 use serde_json::Value;
+use thingcore_registry::RegistryService;
 
 /// Handles one Lambda event.
 ///

@@ -314,7 +314,7 @@ fn every_write_moves_the_generation_engines_watch() {
     let api = Api::over(
         store.clone(),
         clock,
-        registry_api::RegistryConfig::default(),
+        thingcore_registry::RegistryConfig::default(),
     );
     let generation = || {
         futures::executor::block_on(store.get(Table::Registry, &generation_key()))
@@ -350,7 +350,7 @@ fn rules_survive_a_restart_on_sqlite() {
         Api::over(
             std::sync::Arc::new(store),
             clock,
-            registry_api::RegistryConfig::default(),
+            thingcore_registry::RegistryConfig::default(),
         )
     };
     let written = {

@@ -19,15 +19,15 @@
 //! the function's environment (`AWS_ENDPOINT_URL...`); action types with no sink yet fail, and
 //! the rule's error action runs (a republish error action is among the returned messages).
 
-use crate::actions::republish::CollectingPublisher;
-use crate::actions::{execute_all, ActionSinks, RuleReport, SinkConfig};
-use crate::engine::{RuleMessage, RulesEngine};
 use base64::Engine;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::sync::Arc;
 use thingcore::broker::MessageProperties;
 use thingcore::mqtt::Bytes;
+use thingcore_rules::actions::republish::CollectingPublisher;
+use thingcore_rules::actions::{execute_all, ActionSinks, RuleReport, SinkConfig};
+use thingcore_rules::engine::{RuleMessage, RulesEngine};
 
 /// A message handed over by the gateway.
 #[derive(Debug, Clone, Deserialize)]

@@ -8,13 +8,13 @@
 //!
 //! Errors carry AWS's status, `x-amzn-ErrorType` and the shadow error document.
 
-use crate::service::{Outbound, ShadowService};
 use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
-use aws_lambda_events::encodings::Body;
 use base64::Engine;
-use http::{HeaderValue, Method};
+use http::Method;
 use serde_json::{json, Value};
 use thingcore::shadow::ShadowError;
+use thingcore_lambda::apigw::json_response;
+use thingcore_shadows::{Outbound, ShadowService};
 
 /// Handles one request; returns the response and the messages to publish (an HTTP update
 /// publishes the same accepted, documents and delta messages as an MQTT one).
@@ -131,29 +131,10 @@ fn percent_decode(segment: &str) -> Result<String, ShadowError> {
         .map_err(|_| ShadowError::new(400, "The path is not UTF-8"))
 }
 
-fn json_response(
-    status: u16,
-    body: &Value,
-    error_type: Option<&'static str>,
-) -> ApiGatewayV2httpResponse {
-    let mut response = ApiGatewayV2httpResponse::default();
-    response.status_code = i64::from(status);
-    response.headers.insert(
-        http::header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    if let Some(kind) = error_type {
-        response
-            .headers
-            .insert("x-amzn-ErrorType", HeaderValue::from_static(kind));
-    }
-    response.body = Some(Body::Text(body.to_string()));
-    response
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use aws_lambda_events::encodings::Body;
     use std::sync::Arc;
     use thingcore::store::MemoryStore;
     use thingcore::ManualClock;

@@ -8,11 +8,11 @@
 //!   `{"topic": "...", "payload": "<base64>"}`; the answer is `{"publish": [{"topic", "payload"}]}`,
 //!   the replies for the gateway to fan out.
 
-use crate::service::ShadowService;
 use aws_lambda_events::apigw::ApiGatewayV2httpRequest;
 use base64::Engine;
 use serde::Deserialize;
 use serde_json::{json, Value};
+use thingcore_shadows::ShadowService;
 
 /// A message handed over by the gateway.
 #[derive(Debug, Deserialize)]
@@ -42,7 +42,7 @@ pub async fn handle(service: &ShadowService, event: Value) -> Result<Value, Stri
     let payload = base64::engine::general_purpose::STANDARD
         .decode(&message.payload)
         .map_err(|_| "payload is not base64".to_string())?;
-    let replies = crate::mqtt::handle_request(service, &message.topic, &payload)
+    let replies = thingcore_shadows::mqtt::handle_request(service, &message.topic, &payload)
         .await
         .unwrap_or_default();
     let publish: Vec<Value> = replies

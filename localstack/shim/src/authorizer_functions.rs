@@ -11,11 +11,11 @@
 use anyhow::Context;
 use async_trait::async_trait;
 use authorizer::{Validator, ValidatorConfig};
-use registry_api::service::custom_auth::{AuthorizerFunctions, AUTHORIZER_TIMEOUT};
 use serde_json::Value;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 use thingcore_aws::lambda::LambdaInvoker;
+use thingcore_registry::custom_auth::{AuthorizerFunctions, AUTHORIZER_TIMEOUT};
 
 /// The function name the in-process JWT authorizer answers to.
 pub const BUILTIN_AUTHORIZER: &str = "thingcore-authorizer";

@@ -6,8 +6,8 @@
 //! the next poll.
 
 use crate::rules::RulesHandle;
-use registry_api::service::RegistryListener;
 use std::sync::Arc;
+use thingcore_registry::RegistryListener;
 use tokio::sync::Notify;
 
 /// Applies registry writes to the running services.

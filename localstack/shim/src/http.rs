@@ -12,9 +12,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
 use axum::{Json, Router};
 use base64::Engine;
-use registry_api::RegistryService;
 use serde_json::{json, Value};
-use shadow_updater::ShadowService;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -22,6 +20,8 @@ use thingcore::broker::http_publish::{self, PublishRequest};
 use thingcore::broker::{BrokerConfig, ConnectionInfo};
 use thingcore::store::PageToken;
 use thingcore::{Clock, Error, SystemClock};
+use thingcore_registry::RegistryService;
+use thingcore_shadows::ShadowService;
 
 /// What the routes share.
 #[derive(Clone)]
@@ -30,9 +30,9 @@ pub struct AppState {
     pub hub: HubHandle,
     /// Broker limits (payload size, topics).
     pub config: Arc<BrokerConfig>,
-    /// The Device Shadow service (the shadow-updater function's handler).
+    /// The Device Shadow service (the shadow-updater function answers HTTP with it).
     pub shadows: ShadowService,
-    /// The registry (the registry-api function's handler).
+    /// The registry (the registry-api function answers HTTP with it).
     pub registry: RegistryService,
     /// SigV4 authentication of every request (`crate::http_auth`).
     pub auth: Arc<crate::http_auth::HttpAuth>,

@@ -18,13 +18,13 @@ use thingcore::auth::{self, AuthError, CredentialStore, DataPlaneAction, HttpReq
 use thingcore::policy::{Authorization, IotAction};
 use thingcore::{Clock, SystemClock};
 
-use registry_api::service::custom_auth::{
-    CustomAuthError, CustomAuthRequest, SharedAuthorizerFunctions,
-};
-use registry_api::RegistryService;
 use thingcore::policy::custom_authorizer::{
     AuthorizerInput, HttpInput, AUTHORIZER_NAME_PARAM, SIGNATURE_PARAM,
 };
+use thingcore_registry::custom_auth::{
+    CustomAuthError, CustomAuthRequest, SharedAuthorizerFunctions,
+};
+use thingcore_registry::RegistryService;
 
 /// A request a custom authorizer authenticated: the routes read it as an extension (the
 /// `/mqtt` and `/ws` WebSockets take its rights).

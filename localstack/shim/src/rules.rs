@@ -10,16 +10,16 @@
 //! and reloads only when it moved).
 
 use crate::mqtt::HubHandle;
-use rules_evaluator::{
-    execute, ActionError, ActionSinks, Publisher, RuleMessage, RulesEngine, SinkConfig,
-    StoreFunctions,
-};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use thingcore::broker::Message;
 use thingcore::store::Store;
 use thingcore::{Clock, SystemClock};
+use thingcore_rules::{
+    execute, ActionError, ActionSinks, Publisher, RuleMessage, RulesEngine, SinkConfig,
+    StoreFunctions,
+};
 use tokio::sync::mpsc;
 
 /// The topic filters the engine observes: `#` does not match `$` topics, so `$aws/#` too

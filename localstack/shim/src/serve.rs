@@ -10,12 +10,12 @@ use crate::mqtt::revocation::{self, LiveConnections};
 use crate::mqtt::{connection, Hub, HubHandle};
 use crate::{http, rules, shadows, stores, tls};
 use anyhow::Context;
-use registry_api::{RegistryConfig, RegistryService};
-use shadow_updater::ShadowService;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use thingcore::broker::{Broker, BrokerConfig, ConnectionInfo};
 use thingcore::{Clock, SystemClock};
+use thingcore_registry::{RegistryConfig, RegistryService};
+use thingcore_shadows::ShadowService;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
@@ -60,7 +60,7 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
         RegistryService::new(opened.store.clone(), Arc::new(SystemClock), registry_config)
             .with_authorizer_functions(authorizer_functions.clone())
             // Topic rule destinations' confirmation requests, with enableUrl on this front.
-            .with_confirmations(registry_api::service::destinations::Confirmations {
+            .with_confirmations(thingcore_registry::destinations::Confirmations {
                 confirmer: Arc::new(thingcore_aws::http::HttpConfirmer::new()),
                 endpoint: format!("http://{http_addr}"),
             });
@@ -109,7 +109,7 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
         .iter()
         .map(|filter| hub.observe_when(filter, Some(rules_active.clone())))
         .collect();
-    let functions = rules_evaluator::StoreFunctions::new(shadow_service.clone(), registry.clone());
+    let functions = thingcore_rules::StoreFunctions::new(shadow_service.clone(), registry.clone());
     let (rule_count, rules_handle) = rules::start(
         opened.store.clone(),
         functions,

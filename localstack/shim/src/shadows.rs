@@ -3,12 +3,12 @@
 //! one thing are handled in order (one worker per shard of thing names).
 
 use crate::mqtt::HubHandle;
-use shadow_updater::{mqtt, Outbound, ShadowService};
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 use thingcore::broker::Message;
 use thingcore::mqtt::{Bytes, QoS};
 use thingcore::{Clock, SystemClock};
+use thingcore_shadows::{mqtt, Outbound, ShadowService};
 use tokio::sync::mpsc;
 
 /// The topic filter of shadow requests and replies.

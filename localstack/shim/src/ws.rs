@@ -20,8 +20,6 @@ use axum::response::IntoResponse;
 use futures::{SinkExt, StreamExt};
 use gateway::refresh::RightsRefresher;
 use gateway::{ConnectInfo, GatewayConfig, GatewayError, GatewayService, Router};
-use registry_api::service::custom_auth::{CustomAuthRequest, SharedAuthorizerFunctions};
-use registry_api::RegistryService;
 use serde_json::json;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -34,6 +32,8 @@ use thingcore::policy::custom_authorizer::{AuthorizerInput, HttpInput};
 use thingcore::store::Store;
 use thingcore::Clock;
 use thingcore::SystemClock;
+use thingcore_registry::custom_auth::{CustomAuthRequest, SharedAuthorizerFunctions};
+use thingcore_registry::RegistryService;
 use tokio::sync::mpsc;
 
 /// The topic filters the gateway observes on the hub (`#` does not match `$` topics).

@@ -4,12 +4,12 @@
 use aws_lambda_events::apigw::ApiGatewayV2httpRequest;
 use aws_lambda_events::encodings::Body;
 use http::{HeaderMap, HeaderName, HeaderValue, Method};
-use registry_api::{RegistryConfig, RegistryService};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::Arc;
 use thingcore::store::{MemoryStore, Store};
 use thingcore::ManualClock;
+use thingcore_registry::{RegistryConfig, RegistryService};
 
 /// 2023-11-14T22:13:20Z.
 pub const START_MILLIS: u64 = 1_700_000_000_000;

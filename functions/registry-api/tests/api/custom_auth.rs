@@ -5,12 +5,12 @@
 
 use crate::common::Api;
 use async_trait::async_trait;
-use registry_api::service::custom_auth::{AuthorizerFunctions, CustomAuthError, CustomAuthRequest};
 use serde_json::{json, Value};
 use std::sync::Mutex;
 use std::time::Duration;
 use thingcore::policy::custom_authorizer::{AuthorizerAnswerError, AuthorizerInput, MqttInput};
 use thingcore::policy::IotAction;
+use thingcore_registry::custom_auth::{AuthorizerFunctions, CustomAuthError, CustomAuthRequest};
 
 /// A function that answers `answer` (or fails, or never answers) and records its events.
 #[derive(Debug)]

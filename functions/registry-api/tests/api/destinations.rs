@@ -4,13 +4,13 @@
 
 use crate::common::{label, Api, Call, START_MILLIS};
 use async_trait::async_trait;
-use registry_api::service::destinations::Confirmations;
-use registry_api::RegistryConfig;
 use serde_json::{json, Value};
 use std::sync::{Arc, Mutex};
 use thingcore::rules::{ConfirmationRequest, DestinationConfirmer};
 use thingcore::store::{MemoryStore, Store};
 use thingcore::ManualClock;
+use thingcore_registry::destinations::Confirmations;
+use thingcore_registry::RegistryConfig;
 
 const ENDPOINT: &str = "http://127.0.0.1:4566";
 const URL: &str = "https://example.com/hook";

@@ -4,9 +4,9 @@
 
 use crate::common::{str_of, Api, START_MILLIS};
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
-use registry_api::service::principal_auth::AuthenticationError;
 use serde_json::json;
 use thingcore::policy::IotAction;
+use thingcore_registry::principal_auth::AuthenticationError;
 
 fn der_of(pem: &str) -> Vec<u8> {
     x509_parser::pem::parse_x509_pem(pem.as_bytes())
@@ -54,7 +54,7 @@ fn authenticate(
     api: &Api,
     chain: &[Vec<u8>],
     client_id: &str,
-) -> Result<registry_api::service::principal_auth::CertificatePrincipal, AuthenticationError> {
+) -> Result<thingcore_registry::principal_auth::CertificatePrincipal, AuthenticationError> {
     futures::executor::block_on(api.service.authenticate_certificate(chain, Some(client_id)))
 }
 

@@ -3,10 +3,10 @@
 
 use crate::common::{send_event, Api};
 use aws_lambda_events::apigw::ApiGatewayV2httpRequest;
-use registry_api::RegistryConfig;
 use serde_json::json;
 use std::sync::Arc;
 use thingcore::store::{Expect, Item, Key, Page, Put, Query, Store, Table, WriteOp};
+use thingcore_registry::RegistryConfig;
 
 fn fixture(name: &str) -> ApiGatewayV2httpRequest {
     let path = format!(

@@ -2,11 +2,11 @@
 //! with the same local CA.
 
 use crate::common::{names, new_certificate, str_of, Api, START_MILLIS};
-use registry_api::RegistryConfig;
 use serde_json::json;
 use std::sync::Arc;
 use thingcore::ManualClock;
 use thingcore_embedded::SqliteStore;
+use thingcore_registry::RegistryConfig;
 
 fn open(dir: &std::path::Path) -> Api {
     let clock = Arc::new(ManualClock::new(START_MILLIS));

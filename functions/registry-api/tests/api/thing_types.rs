@@ -1,8 +1,8 @@
 //! CreateThingType, DescribeThingType, ListThingTypes, DeprecateThingType, DeleteThingType.
 
 use crate::common::{names, str_of, Api, START_MILLIS};
-use registry_api::RegistryConfig;
 use serde_json::json;
+use thingcore_registry::RegistryConfig;
 
 #[test]
 fn a_thing_type_lives_and_dies_by_its_deprecation() {

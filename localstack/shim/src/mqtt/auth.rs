@@ -7,7 +7,7 @@
 //! enforces at every door, or refused with a CONNACK code.
 //!
 //! [`RegistryAuthenticator`] is the one `thingcore serve` uses: client certificates against the
-//! registry (see `registry_api::service::principal_auth`). Custom authorizers (username
+//! registry (see `thingcore_registry::principal_auth`). Custom authorizers (username
 //! `...?x-amz-customauthorizer-name=...`, password token) plug in here as another
 //! [`Authenticator`], or inside this one before the certificate check.
 //!
@@ -15,12 +15,12 @@
 //! then disconnects the client, an acceptance replaces its rights.
 
 use async_trait::async_trait;
-use registry_api::service::principal_auth::AuthenticationError;
-use registry_api::RegistryService;
 use std::net::IpAddr;
 use std::sync::Arc;
 use thingcore::mqtt::Connect;
 use thingcore::policy::Authorization;
+use thingcore_registry::principal_auth::AuthenticationError;
+use thingcore_registry::RegistryService;
 
 /// What a listener learned about a client before its CONNECT.
 #[derive(Debug, Clone, Default)]

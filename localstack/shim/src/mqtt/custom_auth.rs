@@ -5,18 +5,18 @@
 //! on a listener that requires credentials, a client without a certificate that asks for no
 //! authorizer goes to the default authorizer when one is set. Everyone else goes to the
 //! listener's own authenticator (client certificates), or is let in anonymously on an open
-//! listener. The registry decides (`registry_api::service::custom_auth`); this only translates
+//! listener. The registry decides (`thingcore_registry::custom_auth`); this only translates
 //! the CONNECT and the answer.
 
 use super::auth::{
     AuthOutcome, Authenticator, ConnectRequest, Credentials, Refusal, SessionLimits,
 };
 use async_trait::async_trait;
-use registry_api::service::custom_auth::{CustomAuthRequest, SharedAuthorizerFunctions};
-use registry_api::RegistryService;
 use std::sync::Arc;
 use std::time::Duration;
 use thingcore::policy::custom_authorizer::{AuthorizerInput, MqttCustomAuth, MqttInput};
+use thingcore_registry::custom_auth::{CustomAuthRequest, SharedAuthorizerFunctions};
+use thingcore_registry::RegistryService;
 
 /// Custom authorizers first, then `fallback`.
 #[derive(Debug, Clone)]

@@ -12,11 +12,11 @@
 
 use super::auth::{AuthOutcome, Authenticator, ConnectRequest, Credentials};
 use super::HubHandle;
-use registry_api::RegistryService;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use thingcore::broker::ConnId;
+use thingcore_registry::RegistryService;
 use tokio::sync::{watch, Notify};
 
 /// How often the watcher looks at the registry's auth generation.

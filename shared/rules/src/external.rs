@@ -1,5 +1,5 @@
-//! The SQL functions that call services: `get_thing_shadow` through the shadow-updater
-//! function's [`ShadowService`], and `get_registry_data` through the registry-api function's
+//! The SQL functions that call services: `get_thing_shadow` through `thingcore-shadows`'
+//! [`ShadowService`], and `get_registry_data` through `thingcore-registry`'s
 //! [`RegistryService`] — the same code the HTTP APIs run, on the same Store; `aws_lambda` and
 //! `get_dynamodb` through `thingcore_aws::sql_functions` on the sinks' SDK configuration
 //! (`AWS_ENDPOINT_URL_LAMBDA`, `AWS_ENDPOINT_URL_DYNAMODB`, ...), loaded on first use.
@@ -11,13 +11,13 @@
 //! exist is `Undefined`, like a missing key, and so is a thing name that is not a string; a
 //! Store failure fails the rule, which runs its error action.
 
-use registry_api::{RegistryService, ServiceError};
-use shadow_updater::{ShadowFailure, ShadowService};
 use std::sync::Arc;
 use thingcore::registry::RegistryError;
 use thingcore::sql::{EvalError, ExternalCall, Value};
 use thingcore_aws::sinks::SinkConfig;
 use thingcore_aws::sql_functions::AwsSqlFunctions;
+use thingcore_registry::{RegistryService, ServiceError};
+use thingcore_shadows::{ShadowFailure, ShadowService};
 
 /// The most thing groups `get_registry_data('ListThingGroupsForThing', ...)` returns (the
 /// API's largest page).

@@ -2,8 +2,6 @@
 //! each request and answers with the statuses it is told to, or not at all.
 
 use crate::common::{message, republish, Rig};
-use rules_evaluator::actions::http::HttpSink;
-use rules_evaluator::{execute_all, ActionError, ActionSink, ErrorActionOutcome};
 use serde_json::json;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -12,6 +10,8 @@ use thingcore::registry::RegistryConfig;
 use thingcore::rules::destination::destination_key;
 use thingcore::rules::{Action, DestinationStatus, ResolvedAction, StoredDestination};
 use thingcore::store::{Put, Store, Table, WriteOp};
+use thingcore_rules::actions::http::HttpSink;
+use thingcore_rules::{execute_all, ActionError, ActionSink, ErrorActionOutcome};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
@@ -138,7 +138,7 @@ async fn a_silent_endpoint_times_out_after_three_seconds() {
 async fn run_rule(
     url: &str,
 ) -> (
-    Vec<rules_evaluator::RuleReport>,
+    Vec<thingcore_rules::RuleReport>,
     Vec<thingcore::broker::Message>,
 ) {
     run_rule_with(url, HttpSink::new(), &Rig::new()).await
@@ -150,7 +150,7 @@ async fn run_rule_with(
     sink: HttpSink,
     rig: &Rig,
 ) -> (
-    Vec<rules_evaluator::RuleReport>,
+    Vec<thingcore_rules::RuleReport>,
     Vec<thingcore::broker::Message>,
 ) {
     rig.put_rule(

@@ -2,14 +2,14 @@
 //! what shadow-updater and registry-api wrote, through `RulesEngine::evaluate_async`.
 
 use crate::common::{message, republish, Rig};
-use registry_api::service::things::CreateThingRequest;
-use registry_api::{RegistryConfig, RegistryService};
-use rules_evaluator::{
+use serde_json::{json, Value};
+use std::sync::Arc;
+use thingcore_registry::things::CreateThingRequest;
+use thingcore_registry::{RegistryConfig, RegistryService};
+use thingcore_rules::{
     execute_all, RuleMessage, RuleReport, RulesEngine, SinkConfig, StoreFunctions,
 };
-use serde_json::{json, Value};
-use shadow_updater::ShadowService;
-use std::sync::Arc;
+use thingcore_shadows::ShadowService;
 
 struct Services {
     engine: RulesEngine,

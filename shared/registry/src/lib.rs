@@ -1,4 +1,9 @@
+//! # thingcore-registry — the AWS IoT registry as a service
+//!
 //! [`RegistryService`]: the AWS IoT registry's control-plane operations over the Store port.
+//! The registry-api function routes HTTP requests to it; the gateway, the rules engine
+//! (`get_registry_data`) and `thingcore serve`'s broker (authentication, policies, rules) read
+//! through it, so every host sees one registry.
 //!
 //! Each operation validates its input with the rules of `thingcore::registry`, reads the
 //! records it depends on, lets the domain decide, and writes the outcome in one conditional
@@ -28,9 +33,14 @@
 //! [`RegistryListener`] before the operation answers.
 //!
 //! Operations take the wire's values (names as text, bodies as their request types) and
-//! answer with the wire's JSON output; [`crate::http`] only routes.
+//! answer with the wire's JSON output; the registry-api function's `http` module only routes.
+//!
+//! [`ca`]: the local CA that signs CreateKeysAndCertificate and CreateCertificateFromCsr
+//! certificates, kept in the Store so every host signs with the same one; certificate parsing
+//! and signature checks.
 
 pub mod authorizers;
+pub mod ca;
 pub mod ca_certificates;
 pub mod certificates;
 pub mod custom_auth;
@@ -48,12 +58,14 @@ pub mod rules;
 pub mod thing_types;
 pub mod things;
 
-use crate::ca::{LocalCa, StoredLocalCa};
-use error::ServiceError;
+use ca::{LocalCa, StoredLocalCa};
+pub use error::ServiceError;
 use serde_json::{json, Value};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use thingcore::registry::{RegistryConfig, RegistryError};
+/// The registry's settings (account, region, endpoint), as `thingcore::registry` defines them.
+pub use thingcore::registry::RegistryConfig;
+use thingcore::registry::RegistryError;
 use thingcore::store::{Expect, Store};
 use thingcore::Clock;
 

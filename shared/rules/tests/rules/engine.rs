@@ -2,10 +2,10 @@
 //! Basic Ingest, shadow and lifecycle topics, the message's context.
 
 use crate::common::{message, republish, Rig, ROLE, START_MILLIS};
-use rules_evaluator::{execute, ErrorActionOutcome, RuleMessage};
 use serde_json::{json, Value};
 use thingcore::broker::MessageProperties;
 use thingcore::mqtt::{Bytes, QoS};
+use thingcore_rules::{execute, ErrorActionOutcome, RuleMessage};
 
 const EXAMPLE: &str = "SELECT temp, topic(2) AS device FROM 'sensors/+/telemetry' WHERE temp > 30";
 

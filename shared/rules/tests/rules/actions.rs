@@ -3,10 +3,10 @@
 
 use crate::common::{message, Rig, ROLE};
 use async_trait::async_trait;
-use rules_evaluator::{execute, ActionError, ActionSink, ErrorActionOutcome};
 use serde_json::{json, Value};
 use std::sync::{Arc, Mutex};
 use thingcore::rules::{Action, ResolvedAction};
+use thingcore_rules::{execute, ActionError, ActionSink, ErrorActionOutcome};
 
 #[test]
 fn every_action_type_is_rendered_for_its_sink() {

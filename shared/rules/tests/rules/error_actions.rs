@@ -3,8 +3,8 @@
 
 use crate::common::{message, republish, Rig, ROLE};
 use base64::Engine;
-use rules_evaluator::ErrorActionOutcome;
 use serde_json::{json, Value};
+use thingcore_rules::ErrorActionOutcome;
 
 fn body(m: &thingcore::broker::Message) -> Value {
     serde_json::from_slice(&m.payload).unwrap_or(Value::Null)

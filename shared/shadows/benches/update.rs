@@ -1,13 +1,13 @@
 //! Accepted shadow updates per second on the embedded (SQLite) store: small documents
 //! across many things, through the same ShadowService `thingcore serve` uses.
 //!
-//! `cargo bench -p shadow-updater`
+//! `cargo bench -p thingcore-shadows`
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use shadow_updater::ShadowService;
 use std::sync::Arc;
 use thingcore::SystemClock;
 use thingcore_embedded::SqliteStore;
+use thingcore_shadows::ShadowService;
 
 const THINGS: usize = 10_000;
 

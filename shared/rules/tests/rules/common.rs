@@ -2,15 +2,15 @@
 //! recording publisher that fails on request, and message builders.
 
 use async_trait::async_trait;
-use rules_evaluator::{
-    execute_all, ActionError, ActionSinks, Publisher, RuleMessage, RuleReport, RulesEngine,
-};
 use serde_json::Value;
 use std::sync::{Arc, Mutex};
 use thingcore::broker::Message;
 use thingcore::rules::{generation_key, rule_key, RuleName, StoredRule, TopicRulePayload};
 use thingcore::store::{MemoryStore, Put, Store, Table, WriteOp};
 use thingcore::ManualClock;
+use thingcore_rules::{
+    execute_all, ActionError, ActionSinks, Publisher, RuleMessage, RuleReport, RulesEngine,
+};
 
 /// 2023-11-14T22:13:20Z.
 pub const START_MILLIS: u64 = 1_700_000_000_000;

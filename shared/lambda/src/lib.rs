@@ -1,0 +1,13 @@
+//! # thingcore-lambda — what every function's `main.rs` shares
+//!
+//! Each function's `main.rs` is its configuration plus one handler; the rest is here, once:
+//!
+//! - [`bootstrap`]: [`Environment`] (logs, the `THINGCORE_*` variables, the AWS SDK and the
+//!   Store on DynamoDB) and [`serve`], the run loop that hands each event's JSON to the handler.
+//! - [`apigw`]: API Gateway HTTP API responses with AWS's error type header.
+
+pub mod apigw;
+pub mod bootstrap;
+
+pub use bootstrap::{serve, Environment};
+pub use lambda_runtime::Error;
