@@ -189,6 +189,12 @@ export class ThingcoreStack extends Stack {
       });
       stage.grantManagementApiAccess(gatewayFn);
       gatewayFn.addEnvironment('THINGCORE_WEBSOCKET_ENDPOINT', stage.callbackUrl);
+      if (authorizerFn) {
+        // A session whose authorizer answered refreshAfterInSeconds is asked for again: the
+        // gateway invokes the same function with the $connect request it authorized.
+        authorizerFn.grantInvoke(gatewayFn);
+        gatewayFn.addEnvironment('THINGCORE_AUTHORIZER_FUNCTION', authorizerFn.functionArn);
+      }
       new CfnOutput(this, 'WebSocketUrl', {
         value: stage.url,
         description: 'The WebSocket gateway: wss:// URL for devices',

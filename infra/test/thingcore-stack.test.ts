@@ -220,7 +220,7 @@ describe('with the gateway and authorizer functions', () => {
     const manage = gateway.filter((s) => list(s.Action).includes('execute-api:ManageConnections'));
     expect(manage).toHaveLength(1);
     expect(JSON.stringify(manage[0].Resource)).toMatch(/WebSocketApi.*\/live\/\*\/@connections\/\*/);
-    expect(gateway.flatMap((s) => list(s.Action))).not.toContain('lambda:InvokeFunction');
+    // Its one lambda:InvokeFunction is the authorizer's (see 'least privilege').
     const env = lambdasByCrate(template)['gateway'].Properties.Environment.Variables;
     expect(env.THINGCORE_WEBSOCKET_ENDPOINT).toBeDefined();
   });
@@ -228,6 +228,11 @@ describe('with the gateway and authorizer functions', () => {
   test('registry-api knows its own HTTP API (enableUrl of destination confirmations)', () => {
     const env = lambdasByCrate(template)['registry-api'].Properties.Environment.Variables;
     expect(JSON.stringify(env.THINGCORE_CONTROL_ENDPOINT)).toMatch(/HttpApi/);
+  });
+
+  test('the gateway knows the authorizer function, to refresh sessions', () => {
+    const env = lambdasByCrate(template)['gateway'].Properties.Environment.Variables;
+    expect(JSON.stringify(env.THINGCORE_AUTHORIZER_FUNCTION)).toMatch(/Fnauthorizer/);
   });
 });
 
@@ -276,18 +281,21 @@ describe('least privilege', () => {
     expect(JSON.stringify(gatewayWrites)).not.toMatch(/Tableregistry/);
   });
 
-  test('registry-api may invoke the stack\'s authorizer (TestInvokeAuthorizer), nothing else', () => {
-    const invokes = statementsOf(template, 'registry-api').filter((s) =>
-      list(s.Action).includes('lambda:InvokeFunction'),
-    );
-    expect(invokes).toHaveLength(1);
-    const resources = JSON.stringify(invokes[0].Resource);
-    expect(resources).toMatch(/Fnauthorizer/);
-    expect(resources).not.toMatch(/Fngateway|Fnregistry|Fnrules|Fnshadow/);
-    for (const crate of ['gateway', 'rules-evaluator', 'shadow-updater', 'authorizer']) {
+  test('registry-api (TestInvokeAuthorizer) and the gateway (session refresh) may invoke the stack\'s authorizer, nothing else', () => {
+    for (const crate of ['registry-api', 'gateway']) {
+      const invokes = statementsOf(template, crate).filter((s) =>
+        list(s.Action).includes('lambda:InvokeFunction'),
+      );
+      expect(invokes).toHaveLength(1);
+      const resources = JSON.stringify(invokes[0].Resource);
+      expect(resources).toMatch(/Fnauthorizer/);
+      expect(resources).not.toMatch(/Fngateway|Fnregistry|Fnrules|Fnshadow/);
+    }
+    for (const crate of ['rules-evaluator', 'shadow-updater', 'authorizer']) {
       expect(statementsOf(template, crate).flatMap((s) => list(s.Action))).not.toContain(
         'lambda:InvokeFunction',
       );
     }
   });
+
 });

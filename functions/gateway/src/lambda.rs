@@ -10,12 +10,16 @@
 //!   `authorizer` function puts it there), and optionally `disconnectAfterInSeconds` and
 //!   `refreshAfterInSeconds`; the client id is the `clientId` query parameter, else the
 //!   principal. An authorizer that sends no `iotPolicy` grants nothing: such connections are
-//!   refused (`iot:Connect` is denied). Without an authorizer the API is open.
+//!   refused (`iot:Connect` is denied). Without an authorizer the API is open. With
+//!   `refreshAfterInSeconds`, the authorizer is asked again once it passes
+//!   ([`crate::refresh::AuthorizerRefresher`]) with the `$connect` request's headers and query
+//!   parameters, kept with the connection for that (tokens included: the table is the
+//!   gateway's own, as the rights it stores).
 //! - HTTP API (payload 2.0) events: `POST /topics/{topic}` ([`crate::http`]), checked against
 //!   the HTTP API authorizer's `iotPolicy` when there is one.
 
 use crate::router::Router;
-use crate::service::{ConnectInfo, GatewayService};
+use crate::service::{ConnectInfo, GatewayConfig, GatewayService};
 use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayWebsocketProxyRequest};
 use base64::Engine;
 use serde_json::{json, Value};
@@ -48,7 +52,7 @@ pub async fn handle(
     if event.pointer("/requestContext/connectionId").is_some() {
         // A WebSocket API's REQUEST authorizer context is flat (`authorizer.principalId`),
         // unlike the HTTP API's `authorizer.lambda` the event type models: read it here.
-        let rights = rights_from_authorizer(&event, gateway.now_millis());
+        let rights = rights_from_authorizer(&event, gateway.config(), gateway.now_millis());
         let principal = event
             .pointer("/requestContext/authorizer/principalId")
             .and_then(Value::as_str)
@@ -61,15 +65,35 @@ pub async fn handle(
 }
 
 /// The rights a `$connect` event's authorizer context grants (see the module documentation);
-/// `None` without an authorizer (an open API).
-pub fn rights_from_authorizer(event: &Value, now_millis: u64) -> Option<ConnectionRights> {
+/// `None` without an authorizer (an open API). When the authorizer asks to be asked again
+/// (`refreshAfterInSeconds`), the request it authorized is kept in `refresh_with` for the
+/// [`crate::refresh::AuthorizerRefresher`].
+pub fn rights_from_authorizer(
+    event: &Value,
+    config: &GatewayConfig,
+    now_millis: u64,
+) -> Option<ConnectionRights> {
     let context = event.pointer("/requestContext/authorizer")?;
-    let principal_id = context.get("principalId").and_then(Value::as_str)?;
     let client_id = event
         .pointer("/queryStringParameters/clientId")
         .and_then(Value::as_str)
-        .filter(|c| !c.is_empty())
-        .unwrap_or(principal_id);
+        .filter(|c| !c.is_empty());
+    let mut rights = rights_from_context(context, client_id, now_millis)?;
+    if rights.refresh_at.is_some() {
+        rights.refresh_with = Some(authorizer_request(event, config));
+    }
+    Some(rights)
+}
+
+/// The rights an authorizer's context grants: `principalId`, `iotPolicy`, and the session's
+/// `disconnectAfterInSeconds` and `refreshAfterInSeconds` from `now_millis`; the client id is
+/// `client_id`, else the principal. `None` without a `principalId`.
+pub fn rights_from_context(
+    context: &Value,
+    client_id: Option<&str>,
+    now_millis: u64,
+) -> Option<ConnectionRights> {
+    let principal_id = context.get("principalId").and_then(Value::as_str)?;
     let policies = context
         .get("iotPolicy")
         .and_then(Value::as_str)
@@ -85,12 +109,40 @@ pub fn rights_from_authorizer(event: &Value, now_millis: u64) -> Option<Connecti
     };
     let at = |secs: u64| now_millis.saturating_add(secs.saturating_mul(1000));
     Some(ConnectionRights {
-        client_id: client_id.to_string(),
+        client_id: client_id.unwrap_or(principal_id).to_string(),
         principal: ConnectionPrincipal::CustomAuthorizer(principal_id.to_string()),
         policies,
         disconnect_at: seconds("disconnectAfterInSeconds").map(at),
         refresh_at: seconds("refreshAfterInSeconds").map(at),
         refresh_with: None,
+    })
+}
+
+/// The REQUEST authorizer event API Gateway sent for this `$connect`, rebuilt from the
+/// `$connect` event: its headers and query parameters (where the token is) and the route's
+/// ARN in this gateway's region and account, so the authorizer can be asked again as it was
+/// asked first.
+fn authorizer_request(event: &Value, config: &GatewayConfig) -> Value {
+    let field = |pointer: &str| event.pointer(pointer).and_then(Value::as_str).unwrap_or("");
+    let method_arn = format!(
+        "arn:aws:execute-api:{region}:{account}:{api}/{stage}/$connect",
+        region = config.region,
+        account = config.account_id,
+        api = field("/requestContext/apiId"),
+        stage = field("/requestContext/stage"),
+    );
+    json!({
+        "type": "REQUEST",
+        "methodArn": method_arn,
+        "headers": event.get("headers").cloned().unwrap_or(Value::Null),
+        "queryStringParameters": event.get("queryStringParameters").cloned().unwrap_or(Value::Null),
+        "requestContext": {
+            "routeKey": "$connect",
+            "eventType": "CONNECT",
+            "apiId": field("/requestContext/apiId"),
+            "stage": field("/requestContext/stage"),
+            "connectionId": field("/requestContext/connectionId"),
+        },
     })
 }
 
@@ -100,21 +152,10 @@ pub fn rights_from_authorizer(event: &Value, now_millis: u64) -> Option<Connecti
 /// nothing.
 fn http_authorization(gateway: &GatewayService, event: &Value) -> Option<Authorization> {
     let context = event.pointer("/requestContext/authorizer/lambda")?;
-    let principal_id = context.get("principalId").and_then(Value::as_str)?;
-    let rights = ConnectionRights {
-        client_id: principal_id.to_string(),
-        principal: ConnectionPrincipal::CustomAuthorizer(principal_id.to_string()),
-        policies: context
-            .get("iotPolicy")
-            .and_then(Value::as_str)
-            .filter(|p| !p.is_empty())
-            .map(str::to_string)
-            .into_iter()
-            .collect(),
-        disconnect_at: None,
-        refresh_at: None,
-        refresh_with: None,
-    };
+    let mut rights = rights_from_context(context, None, gateway.now_millis())?;
+    // A request is judged by its policy alone: it has no session to end.
+    rights.disconnect_at = None;
+    rights.refresh_at = None;
     let source_ip = event
         .pointer("/requestContext/http/sourceIp")
         .and_then(Value::as_str)

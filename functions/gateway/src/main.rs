@@ -2,13 +2,19 @@
 //!
 //! Environment beyond the bootstrap's: `THINGCORE_WEBSOCKET_ENDPOINT` (the WebSocket API
 //! stage's Management API endpoint,
-//! `https://{api-id}.execute-api.{region}.amazonaws.com/{stage}`).
+//! `https://{api-id}.execute-api.{region}.amazonaws.com/{stage}`), and
+//! `THINGCORE_AUTHORIZER_FUNCTION` (the `$connect` authorizer, asked again when its answer
+//! said `refreshAfterInSeconds`; without it such sessions last until
+//! `disconnectAfterInSeconds`).
 
+use gateway::refresh::AuthorizerRefresher;
 use gateway::{GatewayConfig, GatewayService, InProcessRouter};
 use std::sync::Arc;
 use thingcore::{Clock, SystemClock};
+use thingcore_aws::lambda::LambdaInvoker;
 use thingcore_aws::ManagementApiPublisher;
 use thingcore_lambda::{Environment, Error};
+use thingcore_registry::custom_auth::AUTHORIZER_TIMEOUT;
 use thingcore_registry::RegistryService;
 use thingcore_rules::{RulesEngine, SinkConfig, StoreFunctions};
 use thingcore_shadows::ShadowService;
@@ -30,7 +36,12 @@ async fn main() -> Result<(), Error> {
         region: env.region(),
         ..GatewayConfig::default()
     };
-    let gateway = GatewayService::new(store.clone(), publisher, config, clock.clone());
+    let mut gateway = GatewayService::new(store.clone(), publisher, config, clock.clone());
+    if let Some(function) = env.var("THINGCORE_AUTHORIZER_FUNCTION") {
+        let functions = LambdaInvoker::from_env().with_timeout(AUTHORIZER_TIMEOUT);
+        let refresher = AuthorizerRefresher::new(Arc::new(functions), function, clock.clone());
+        gateway = gateway.with_refresher(Arc::new(refresher));
+    }
     let shadows = ShadowService::new(store.clone(), clock.clone());
     // get_thing_shadow and get_registry_data in rules read the same tables.
     let registry = RegistryService::new(store.clone(), clock.clone(), env.registry_config());

@@ -8,13 +8,14 @@
 //! `connect.json` is an operator allowed everything.
 
 use super::{fixture, frame, from, harness_with, on_every_store, Harness, PUBLISHER};
-use gateway::refresh::RightsRefresher;
+use gateway::refresh::{AuthorizerRefresher, RightsRefresher};
 use serde_json::{json, Value};
 use std::sync::Arc;
 use thingcore::gateway::index::connection_key;
 use thingcore::gateway::ConnectionRights;
 use thingcore::store::{Expect, MemoryStore, Table};
 use thingcore::ManualClock;
+use thingcore_registry::custom_auth::AuthorizerFunctions;
 
 const DEVICE: &str = "D3vice7CIhw=";
 
@@ -280,6 +281,188 @@ async fn a_refresh_that_refuses_disconnects_and_one_that_accepts_renews() {
     let rights = record.rights.expect("rights");
     assert_eq!(rights.refresh_at, Some(1_795_735_800_000 + 600_000));
     assert!(renewed.posts.closed().is_empty());
+}
+
+/// An authorizer function that answers as told and keeps the events it was asked with.
+#[derive(Debug)]
+struct AuthorizerFunction {
+    answer: Result<Value, String>,
+    asked: std::sync::Mutex<Vec<(String, Value)>>,
+}
+
+#[async_trait::async_trait]
+impl AuthorizerFunctions for AuthorizerFunction {
+    async fn invoke(&self, function_arn: &str, event: Value) -> Result<Value, String> {
+        if let Ok(mut asked) = self.asked.lock() {
+            asked.push((function_arn.to_string(), event));
+        }
+        self.answer.clone()
+    }
+}
+
+/// An answer in the `authorizer` function's shape: `effect` on the API, `policy` in context.
+fn authorizer_answer(effect: &str, policy: &Value, refresh_after: u64) -> Value {
+    json!({
+        "principalId": "sensor-7",
+        "policyDocument": {"Version": "2012-10-17", "Statement": [{
+            "Action": "execute-api:Invoke", "Effect": effect,
+            "Resource": "arn:aws:execute-api:us-east-1:000000000000:abc123/*"}]},
+        "context": {"principalId": "sensor-7", "iotPolicy": policy.to_string(),
+                    "disconnectAfterInSeconds": 3600, "refreshAfterInSeconds": refresh_after}
+    })
+}
+
+/// A harness whose gateway refreshes through the Lambda refresher and `function`.
+fn refreshing_through(function: Arc<AuthorizerFunction>) -> Harness {
+    let clock = Arc::new(ManualClock::new(1_795_735_800_000));
+    let refresher = AuthorizerRefresher::new(function, "thingcore-authorizer", clock.clone());
+    harness_with(
+        Arc::new(MemoryStore::new(clock.clone())),
+        clock,
+        |gateway| gateway.with_refresher(Arc::new(refresher)),
+    )
+}
+
+/// The device's `$connect` with a token, as a browser sends it, and a refresh after 300 s.
+fn connect_with_token() -> Value {
+    let mut event = with_refresh_after(300);
+    event["queryStringParameters"]["token"] = json!("eyJhbGciOi.token.sig");
+    event
+}
+
+#[tokio::test]
+async fn lambdas_refresher_asks_the_authorizer_function_again_with_the_connect_request() {
+    // The renewed policy no longer allows subscribing to dev/*, only dev/sensor-7/a.
+    let narrower = json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "iot:Connect", "Resource": "arn:aws:iot:*:*:client/sensor-7"},
+        {"Effect": "Allow", "Action": "iot:Subscribe",
+         "Resource": "arn:aws:iot:*:*:topicfilter/dev/sensor-7/a"}]});
+    let function = Arc::new(AuthorizerFunction {
+        answer: Ok(authorizer_answer("Allow", &narrower, 600)),
+        asked: std::sync::Mutex::default(),
+    });
+    let h = refreshing_through(function.clone());
+    h.handle(connect_with_token()).await;
+    let frames = h
+        .ask(
+            DEVICE,
+            json!({"action":"subscribe","topic":"dev/sensor-7/b"}),
+        )
+        .await;
+    assert_eq!(
+        frames[0]["action"], "subscribed",
+        "before the refresh: {frames:?}"
+    );
+    assert!(
+        function.asked.lock().expect("lock").is_empty(),
+        "not due yet"
+    );
+
+    h.clock.advance(300_000);
+    let frames = h
+        .ask(
+            DEVICE,
+            json!({"action":"subscribe","topic":"dev/sensor-7/c"}),
+        )
+        .await;
+    assert_eq!(error_code(&frames), Some("NotAuthorized"), "{frames:?}");
+    let frames = h
+        .ask(
+            DEVICE,
+            json!({"action":"subscribe","topic":"dev/sensor-7/a"}),
+        )
+        .await;
+    assert_eq!(frames[0]["action"], "subscribed", "{frames:?}");
+
+    let asked = function.asked.lock().expect("lock").clone();
+    assert_eq!(
+        asked.len(),
+        1,
+        "asked once, then the renewed rights hold: {asked:?}"
+    );
+    let (name, event) = &asked[0];
+    assert_eq!(name, "thingcore-authorizer");
+    assert_eq!(event["type"], "REQUEST");
+    assert_eq!(
+        event["methodArn"],
+        "arn:aws:execute-api:us-east-1:000000000000:abc123/production/$connect"
+    );
+    assert_eq!(
+        event["queryStringParameters"]["token"],
+        "eyJhbGciOi.token.sig"
+    );
+    assert_eq!(
+        event["headers"]["Host"],
+        "abc123.execute-api.us-east-1.amazonaws.com"
+    );
+
+    let (record, _) = h.gateway.repo().connection(DEVICE).await.expect("kept");
+    let rights = record.rights.expect("rights");
+    assert_eq!(rights.client_id, "sensor-7");
+    assert_eq!(
+        rights.refresh_at,
+        Some(1_795_735_800_000 + 300_000 + 600_000)
+    );
+    assert_eq!(
+        rights.disconnect_at,
+        Some(1_795_735_800_000 + 300_000 + 3_600_000)
+    );
+    assert!(rights.refresh_with.is_some(), "kept for the next refresh");
+    assert!(h.posts.closed().is_empty());
+}
+
+#[tokio::test]
+async fn lambdas_refresher_closes_the_connection_on_deny_error_or_a_kept_request_missing() {
+    let policy = json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "*", "Resource": "*"}]});
+    let answers = [
+        Ok(authorizer_answer("Deny", &policy, 300)),
+        Err("Unhandled: Unauthorized".to_string()),
+        Ok(json!({"principalId": "sensor-7"})),
+    ];
+    for answer in answers {
+        let function = Arc::new(AuthorizerFunction {
+            answer: answer.clone(),
+            asked: std::sync::Mutex::default(),
+        });
+        let h = refreshing_through(function);
+        h.handle(connect_with_token()).await;
+        h.clock.advance(300_000);
+        let frames = h
+            .ask(
+                DEVICE,
+                json!({"action":"subscribe","topic":"dev/sensor-7/a"}),
+            )
+            .await;
+        assert!(
+            frames.is_empty(),
+            "{answer:?}: a closed connection gets nothing: {frames:?}"
+        );
+        assert_eq!(h.posts.closed(), vec![DEVICE.to_string()], "{answer:?}");
+        assert!(
+            h.gateway.repo().connection(DEVICE).await.is_err(),
+            "{answer:?}: forgotten"
+        );
+    }
+
+    // Rights stored without the request (an authorizer that never asked to be refreshed,
+    // then a stored item changed by hand) cannot be renewed: closed, not kept forever.
+    let refresher = AuthorizerRefresher::new(
+        Arc::new(AuthorizerFunction {
+            answer: Ok(authorizer_answer("Allow", &policy, 300)),
+            asked: std::sync::Mutex::default(),
+        }),
+        "thingcore-authorizer",
+        Arc::new(ManualClock::new(0)),
+    );
+    let mut rights = gateway::lambda::rights_from_authorizer(
+        &connect_with_token(),
+        &gateway::GatewayConfig::default(),
+        0,
+    )
+    .expect("rights");
+    rights.refresh_with = None;
+    assert!(refresher.refresh(&rights).await.is_err());
 }
 
 #[tokio::test]
