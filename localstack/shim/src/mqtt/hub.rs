@@ -1,12 +1,14 @@
 //! The hub: the one task that owns the [`Broker`]. Everything that changes broker state is an
 //! event on its channel, handled in arrival order; outputs go to connections' channels and,
-//! coalesced, to the persister.
+//! coalesced, to the persister. Acknowledgements of stored changes wait in an
+//! [`AckGate`] until the persister has committed the batch that stores them.
 
-use super::persist::{PersistOp, Persister};
+use super::persist::{BatchDone, PersistKey, PersistOp, Persister};
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
+use thingcore::broker::commit::{self, AckGate, Held};
 use thingcore::broker::{Broker, ConnId, ConnectionInfo, DisconnectReason, Message, Output};
 use thingcore::mqtt::{Connect, Packet, ProtocolVersion, QoS};
 use thingcore::policy::Authorization;
@@ -208,6 +210,12 @@ pub struct Hub {
     ended_sessions: HashSet<String>,
     dirty_retained: HashSet<String>,
     persister: Persister,
+    /// Outcomes of the batches the persister wrote.
+    written: mpsc::Receiver<BatchDone>,
+    /// The batch being written, if any (one at a time, so batches commit in order).
+    writing: Option<u64>,
+    /// Acknowledgements (and HTTP publish answers) waiting for a batch to commit.
+    gate: AckGate<oneshot::Sender<()>>,
     clock: Arc<dyn Clock>,
     observers: Vec<Observer>,
 }
@@ -219,12 +227,16 @@ struct Observer {
     tx: mpsc::UnboundedSender<Arc<Message>>,
 }
 
-/// How often coalesced changes are handed to the persister.
+/// How often changes no acknowledgement waits for are handed to the persister (those some
+/// acknowledgement waits for go as soon as the persister is free).
 const PERSIST_INTERVAL: Duration = Duration::from_millis(50);
 
 impl Hub {
     /// A hub over `broker` (already restored from the Store) and its handle.
-    pub fn new(broker: Broker, persister: Persister) -> (Self, HubHandle) {
+    pub fn new(
+        broker: Broker,
+        (persister, written): (Persister, mpsc::Receiver<BatchDone>),
+    ) -> (Self, HubHandle) {
         let (tx, rx) = mpsc::channel(4096);
         let hub = Self {
             broker,
@@ -234,6 +246,9 @@ impl Hub {
             ended_sessions: HashSet::new(),
             dirty_retained: HashSet::new(),
             persister,
+            written,
+            writing: None,
+            gate: AckGate::new(),
             clock: Arc::new(SystemClock),
             observers: Vec::new(),
         };
@@ -281,12 +296,18 @@ impl Hub {
             tokio::select! {
                 biased;
                 () = &mut shutdown => break,
+                Some(done) = self.written.recv() => self.batch_done(done),
                 received = self.rx.recv_many(&mut batch, 256) => {
                     if received == 0 {
                         break;
                     }
                     for event in batch.drain(..) {
                         self.handle(event);
+                    }
+                    // Group commit: what these events' acknowledgements wait for goes now
+                    // if the persister is free, else with the next batch.
+                    if self.gate.waiting() {
+                        self.persist();
                     }
                 }
                 _ = persist_tick.tick() => self.persist(),
@@ -298,6 +319,8 @@ impl Hub {
         }
         let outputs = self.broker.shutdown(self.clock.now_millis());
         self.apply(outputs);
+        // The last batch goes behind any still being written.
+        self.writing = None;
         self.persist();
         self.persister.finish().await;
     }
@@ -322,7 +345,12 @@ impl Hub {
             }
             HubEvent::Publish { message, done } => {
                 let outputs = self.broker.publish(message, now);
-                let _ = done.send(());
+                // "Published" means stored when the message changed what is stored.
+                if commit::changes_storage(&outputs) {
+                    self.gate.hold(done);
+                } else {
+                    let _ = done.send(());
+                }
                 outputs
             }
             HubEvent::SetAuthorization {
@@ -346,7 +374,7 @@ impl Hub {
     }
 
     fn apply(&mut self, outputs: Vec<Output>) {
-        for output in outputs {
+        for output in self.gate.pass(outputs) {
             match output {
                 Output::Accepted {
                     conn, keep_alive, ..
@@ -355,17 +383,7 @@ impl Hub {
                         sender.send(ConnCommand::Accepted { keep_alive });
                     }
                 }
-                Output::Send(conn, packet) => {
-                    if let Some((sender, _)) = self.connections.get(&conn) {
-                        let droppable =
-                            matches!(&packet, Packet::Publish(p) if p.qos == QoS::AtMostOnce);
-                        if droppable && sender.is_congested() {
-                            tracing::debug!(?conn, "slow consumer: QoS 0 message dropped");
-                            continue;
-                        }
-                        sender.send(ConnCommand::Send(Box::new(packet)));
-                    }
-                }
+                Output::Send(conn, packet) => self.send(conn, packet),
                 Output::Close(conn) => {
                     if let Some((sender, _)) = self.connections.remove(&conn) {
                         sender.send(ConnCommand::Close);
@@ -397,11 +415,88 @@ impl Hub {
         }
     }
 
-    /// Hands coalesced changes to the persister.
+    /// Writes `packet` to `conn`, unless it is a QoS 0 message for a connection that is
+    /// already too far behind.
+    fn send(&self, conn: ConnId, packet: Packet) {
+        if let Some((sender, _)) = self.connections.get(&conn) {
+            let droppable = matches!(&packet, Packet::Publish(p) if p.qos == QoS::AtMostOnce);
+            if droppable && sender.is_congested() {
+                tracing::debug!(?conn, "slow consumer: QoS 0 message dropped");
+                return;
+            }
+            sender.send(ConnCommand::Send(Box::new(packet)));
+        }
+    }
+
+    /// Hands every change so far to the persister as one batch, unless a batch is still
+    /// being written (then they go with the next, when it is done).
     fn persist(&mut self) {
+        if self.writing.is_some() {
+            return;
+        }
+        let ops = self.changes();
+        let batch = self.gate.seal();
+        if ops.is_empty() {
+            // Nothing new to store: what waited for this batch was stored by earlier ones.
+            self.batch_done(BatchDone {
+                batch,
+                failed: Vec::new(),
+            });
+            return;
+        }
+        match self.persister.submit(batch, ops) {
+            Ok(()) => self.writing = Some(batch),
+            Err(keys) => self.batch_failed(batch, keys),
+        }
+    }
+
+    /// A batch was written: what waited for it is released; what failed is changed again,
+    /// for the next batch (on the next tick, not at once, so a failing Store is not pressed).
+    fn batch_done(&mut self, done: BatchDone) {
+        if self.writing == Some(done.batch) {
+            self.writing = None;
+        }
+        if !done.failed.is_empty() {
+            self.batch_failed(done.batch, done.failed);
+            return;
+        }
+        for held in self.gate.committed(done.batch) {
+            match held {
+                Held::Packet(conn, packet) => self.send(conn, *packet),
+                Held::Signal(done) => {
+                    let _ = done.send(());
+                }
+            }
+        }
+        if self.gate.waiting() {
+            self.persist();
+        }
+    }
+
+    fn batch_failed(&mut self, batch: u64, keys: Vec<PersistKey>) {
+        self.gate.failed(batch);
+        for key in keys {
+            match key {
+                PersistKey::Session(client_id) => {
+                    if self.broker.session(&client_id).is_some() {
+                        self.dirty_sessions.insert(client_id);
+                    } else {
+                        self.ended_sessions.insert(client_id);
+                    }
+                }
+                PersistKey::Retained(topic) => {
+                    self.dirty_retained.insert(topic);
+                }
+            }
+        }
+    }
+
+    /// The writes that store every change since the last batch.
+    fn changes(&mut self) -> Vec<PersistOp> {
         let now = self.clock.now_millis();
+        let mut ops = Vec::new();
         for client_id in self.ended_sessions.drain() {
-            self.persister.submit(PersistOp::DeleteSession(client_id));
+            ops.push(PersistOp::DeleteSession(client_id));
         }
         for client_id in self.dirty_sessions.drain() {
             if let Some(session) = self.broker.session(&client_id) {
@@ -411,19 +506,22 @@ impl Hub {
                     let interval = u64::from(session.expiry_interval);
                     (session.expiry_interval != u32::MAX).then(|| now + interval * 1000)
                 });
-                self.persister.submit(PersistOp::PutSession {
+                ops.push(PersistOp::PutSession {
                     session: Box::new(session.clone()),
                     expires_at,
                 });
             }
         }
         for topic in self.dirty_retained.drain() {
-            match self.broker.retained(&topic) {
-                Some(message) => self
-                    .persister
-                    .submit(PersistOp::PutRetained(message.clone())),
-                None => self.persister.submit(PersistOp::DeleteRetained(topic)),
-            }
+            ops.push(match self.broker.retained(&topic) {
+                Some(message) => PersistOp::PutRetained(message.clone()),
+                None => PersistOp::DeleteRetained(topic),
+            });
         }
+        ops
     }
 }
+
+#[cfg(test)]
+#[path = "commit_tests.rs"]
+mod commit_tests;

@@ -1,10 +1,15 @@
-//! Write-behind persistence of broker state: persistent sessions and retained messages live in
-//! the Store's broker table, so they survive a restart of `thingcore serve`.
+//! Persistence of broker state: persistent sessions and retained messages live in the Store's
+//! broker table, so they survive a restart of `thingcore serve` — and a kill -9.
 //!
-//! The hub coalesces changes and hands them over every 50 ms; one task writes them in order.
-//! An acknowledged QoS 1/2 message reaches the Store within that interval; a clean shutdown
-//! writes everything before it exits.
+//! The hub hands over what changed in numbered batches, one at a time (group commit: what
+//! changes while one batch is written goes in the next); one task writes each batch, its
+//! writes concurrently (they are to distinct keys), and reports [`BatchDone`]. The hub holds
+//! the acknowledgements of those changes until then (`thingcore::broker::commit`), so an
+//! acknowledged QoS 1/2 message, subscription or retained message is stored before its
+//! client hears so. Changes no acknowledgement waits for (a delivery's progress) are written
+//! behind, every 50 ms. A clean shutdown writes everything before it exits.
 
+use futures::StreamExt;
 use std::sync::Arc;
 use thingcore::broker::{Broker, Message, Session};
 use thingcore::store::{Expect, Key, Put, Query, Store, Table};
@@ -15,6 +20,8 @@ use tokio::task::JoinHandle;
 pub const SESSIONS_PK: &str = "mqtt-session";
 /// Partition of retained messages; the sort key is the topic.
 pub const RETAINED_PK: &str = "mqtt-retained";
+/// Writes of one batch in flight at once.
+const WRITE_CONCURRENCY: usize = 16;
 
 /// One write for the persister.
 #[derive(Debug)]
@@ -34,43 +41,113 @@ pub enum PersistOp {
     DeleteRetained(String),
 }
 
+/// What a write was about, to mark it changed again when it failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PersistKey {
+    /// A client's session.
+    Session(String),
+    /// A topic's retained message.
+    Retained(String),
+}
+
+impl PersistOp {
+    fn key(&self) -> PersistKey {
+        match self {
+            PersistOp::PutSession { session, .. } => PersistKey::Session(session.client_id.clone()),
+            PersistOp::DeleteSession(client_id) => PersistKey::Session(client_id.clone()),
+            PersistOp::PutRetained(message) => PersistKey::Retained(message.topic.clone()),
+            PersistOp::DeleteRetained(topic) => PersistKey::Retained(topic.clone()),
+        }
+    }
+}
+
+/// A batch written: its number, and the writes that failed (none when it committed).
+#[derive(Debug)]
+pub struct BatchDone {
+    /// The batch's number.
+    pub batch: u64,
+    /// What could not be written.
+    pub failed: Vec<PersistKey>,
+}
+
 /// The sending side of the persister task.
 pub struct Persister {
-    tx: Option<mpsc::UnboundedSender<PersistOp>>,
+    tx: Option<mpsc::Sender<(u64, Vec<PersistOp>)>>,
     task: Option<JoinHandle<()>>,
 }
 
 impl Persister {
-    /// Starts the persister task over `store`.
-    pub fn start(store: Arc<dyn Store>) -> Self {
-        let (tx, mut rx) = mpsc::unbounded_channel::<PersistOp>();
+    /// Starts the persister task over `store`; each batch's outcome comes on the receiver.
+    pub fn start(store: Arc<dyn Store>) -> (Self, mpsc::Receiver<BatchDone>) {
+        // The hub has one batch in flight, and at shutdown a last one behind it.
+        let (tx, mut rx) = mpsc::channel::<(u64, Vec<PersistOp>)>(2);
+        let (done_tx, done_rx) = mpsc::channel(2);
         let task = tokio::spawn(async move {
-            while let Some(op) = rx.recv().await {
-                if let Err(error) = apply(store.as_ref(), op).await {
-                    tracing::error!(%error, "persisting broker state failed");
+            while let Some((batch, ops)) = rx.recv().await {
+                let failed = write_batch(store.as_ref(), ops).await;
+                if !failed.is_empty() {
+                    tracing::error!(
+                        batch,
+                        failed = failed.len(),
+                        "persisting broker state failed"
+                    );
                 }
+                // One batch is in flight at a time, so this never finds the channel full while
+                // the hub runs; at shutdown nobody listens, and the batch is written all the same.
+                let _ = done_tx.try_send(BatchDone { batch, failed });
             }
         });
-        Self {
-            tx: Some(tx),
-            task: Some(task),
-        }
+        (
+            Self {
+                tx: Some(tx),
+                task: Some(task),
+            },
+            done_rx,
+        )
     }
 
-    /// Queues a write.
-    pub fn submit(&self, op: PersistOp) {
-        if let Some(tx) = &self.tx {
-            let _ = tx.send(op);
-        }
+    /// Hands over batch `batch`. The hub sends one batch at a time (and a last one at
+    /// shutdown), so the channel never fills; if it did, the batch is reported failed.
+    pub fn submit(&self, batch: u64, ops: Vec<PersistOp>) -> Result<(), Vec<PersistKey>> {
+        let Some(tx) = &self.tx else {
+            return Err(ops.iter().map(PersistOp::key).collect());
+        };
+        tx.try_send((batch, ops)).map_err(|error| {
+            let (_, ops) = match error {
+                mpsc::error::TrySendError::Full(sent) | mpsc::error::TrySendError::Closed(sent) => {
+                    sent
+                }
+            };
+            ops.iter().map(PersistOp::key).collect()
+        })
     }
 
-    /// Waits until every queued write is done.
+    /// Waits until every batch handed over is written.
     pub async fn finish(&mut self) {
         self.tx.take();
         if let Some(task) = self.task.take() {
             let _ = task.await;
         }
     }
+}
+
+/// Writes `ops` (distinct keys, so in any order); returns the keys whose write failed.
+async fn write_batch(store: &dyn Store, ops: Vec<PersistOp>) -> Vec<PersistKey> {
+    futures::stream::iter(ops)
+        .map(|op| async move {
+            let key = op.key();
+            match apply(store, op).await {
+                Ok(()) => None,
+                Err(error) => {
+                    tracing::warn!(%error, ?key, "persisting broker state failed");
+                    Some(key)
+                }
+            }
+        })
+        .buffer_unordered(WRITE_CONCURRENCY)
+        .filter_map(|failed| async move { failed })
+        .collect()
+        .await
 }
 
 async fn apply(store: &dyn Store, op: PersistOp) -> thingcore::Result<()> {

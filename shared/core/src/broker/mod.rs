@@ -4,12 +4,15 @@
 //!
 //! - [`config`]: limits, defaulting to AWS IoT Core's.
 //! - [`aliases`]: topic aliases toward a client.
+//! - [`commit`]: [`commit::AckGate`], acknowledgements held until what they acknowledge is
+//!   stored.
 //! - [`message`]: the routed message and its properties.
 //! - [`session`]: one client's session: subscriptions, messages in flight, the queue.
 //! - [`engine`]: [`Broker`]: connections, sessions, routing, retained messages, wills.
 //! - [`events`]: AWS IoT lifecycle events.
 
 pub mod aliases;
+pub mod commit;
 pub mod config;
 pub mod engine;
 pub mod events;
