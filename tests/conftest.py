@@ -78,10 +78,12 @@ def serve():
     started = []
 
     def start(*args, env=None, http_port=None, mqtt_port=None):
-        http = f"127.0.0.1:{http_port or free_port()}"
-        mqtt = f"127.0.0.1:{mqtt_port or free_port()}"
-        # A free TLS port too: the default 8883 would collide between parallel runs.
-        tls = f"127.0.0.1:{free_port()}"
+        # Port 0: the server binds whatever port the OS gives and says which in its banner.
+        # (Picking a free port here and passing it on races with every other process that
+        # binds meanwhile.) A test that restarts a server on the same ports passes them.
+        http = f"127.0.0.1:{http_port or 0}"
+        mqtt = f"127.0.0.1:{mqtt_port or 0}"
+        tls = "127.0.0.1:0"
         server = Thingcore(["--http-addr", http, "--mqtt-addr", mqtt, "--tls-addr", tls, *args], env=env)
         started.append(server)
         return server

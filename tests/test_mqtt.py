@@ -322,3 +322,32 @@ def test_v5_malformed_packet_gets_disconnect_0x81(broker):
 
 def test_mosquitto_binaries_are_installed():
     assert shutil.which("mosquitto_pub") and shutil.which("mosquitto_sub")
+
+
+def read_exactly(s, n, limit=5.0):
+    s.settimeout(limit)
+    data = b""
+    while len(data) < n:
+        chunk = s.recv(n - len(data))
+        assert chunk, f"closed after {data!r}"
+        data += chunk
+    return data
+
+
+def test_a_stuck_qos1_subscriber_slows_no_one(broker):
+    """A subscriber that stops reading (as a frozen process does) fills only its own queue:
+    the publisher keeps getting PUBACKs and a healthy subscriber gets every message."""
+    stuck = raw_connect(broker.mqtt_port, bytes([0x10, 0x11, 0, 4]) + b"MQTT" + bytes([4, 2, 0, 60, 0, 5]) + b"stuck")
+    assert read_exactly(stuck, 4)[:2] == bytes([0x20, 2])
+    stuck.sendall(bytes([0x82, 10, 0, 1, 0, 5]) + b"hol/t" + bytes([1]))
+    assert read_exactly(stuck, 5) == bytes([0x90, 3, 0, 1, 1])  # SUBACK, QoS 1 granted
+    # From here on "stuck" reads nothing and acknowledges nothing.
+    healthy = Client(broker.mqtt_port, "healthy", version=3)
+    assert healthy.subscribe("hol/t", qos=1) == [1]
+    publisher = Client(broker.mqtt_port, "publisher", version=3)
+    count = 1500  # beyond the stuck one's window (100) and its queue (1000)
+    for i in range(count):
+        publisher.publish("hol/t", str(i).encode(), qos=1)  # waits for each PUBACK
+    received = {healthy.expect().payload for _ in range(count)}
+    assert received == {str(i).encode() for i in range(count)}
+    stuck.close()

@@ -35,11 +35,11 @@ pub struct BrokerConfig {
     pub max_subscriptions_per_session: usize,
     /// Publish lifecycle events on `$aws/events/...`.
     pub lifecycle_events: bool,
-    /// Flow control: when a QoS 1 message lands in the queue of a connected subscriber that
-    /// already holds this many messages, the publisher's PUBACK waits until that queue has
-    /// drained to half of it. Fast publishers are paced by slow subscribers instead of growing
-    /// their queues (and latency) without bound. 0 turns it off.
-    pub flow_control_queue: usize,
+    /// The broker-wide bound on queued messages, in bytes of payload and topic across every
+    /// session: while the queues hold more, a QoS 1 PUBLISH gets its PUBACK only once they are
+    /// down to half of it. Publishers are paced by the broker's memory, never by one
+    /// subscriber: a slow or stuck subscriber only fills (and then drops from) its own queue.
+    pub max_queued_bytes: usize,
 }
 
 impl Default for BrokerConfig {
@@ -59,7 +59,7 @@ impl Default for BrokerConfig {
             max_filters_per_subscribe: 8,
             max_subscriptions_per_session: 50,
             lifecycle_events: true,
-            flow_control_queue: 200,
+            max_queued_bytes: 256 * 1024 * 1024,
         }
     }
 }

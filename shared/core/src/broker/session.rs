@@ -4,7 +4,8 @@
 //!
 //! Outbound flow control: at most `window` messages are in flight (the client's Receive
 //! Maximum); the rest wait in a bounded queue. When the queue is full, new messages are
-//! dropped and counted; QoS 0 messages are never queued for an offline client.
+//! dropped and counted; QoS 0 messages are never queued for an offline client. The session
+//! keeps the bytes its queue holds, for the broker-wide bound.
 
 use super::message::Message;
 use crate::mqtt::{AckProperties, Packet, PubAck, Publish, QoS, SubscriptionOptions};
@@ -140,6 +141,15 @@ pub struct Session {
     pub expiry_interval: u32,
     /// Messages dropped because the queue was full, since the session began.
     pub dropped: u64,
+    /// Bytes of the queued messages (payloads and topics); not stored: [`Session::recount`]
+    /// sets it again for a session read back.
+    #[serde(skip)]
+    queued_bytes: usize,
+}
+
+/// What a queued delivery is counted as: its payload and topic.
+fn queued_size(delivery: &Delivery) -> usize {
+    delivery.message.payload.len() + delivery.message.topic.len()
 }
 
 impl Session {
@@ -154,7 +164,18 @@ impl Session {
             next_packet_id: 1,
             expiry_interval,
             dropped: 0,
+            queued_bytes: 0,
         }
+    }
+
+    /// Bytes of the queued messages (payloads and topics).
+    pub fn queued_bytes(&self) -> usize {
+        self.queued_bytes
+    }
+
+    /// Counts the queue's bytes again (for a session read back from the Store).
+    pub fn recount(&mut self) {
+        self.queued_bytes = self.queue.iter().map(queued_size).sum();
     }
 
     /// Number of outbound messages in flight.
@@ -209,6 +230,7 @@ impl Session {
             self.dropped += 1;
             return Offer::Dropped;
         }
+        self.queued_bytes += queued_size(&delivery);
         self.queue.push_back(delivery);
         Offer::Queued
     }
@@ -232,6 +254,7 @@ impl Session {
             let Some(delivery) = self.queue.pop_front() else {
                 break;
             };
+            self.queued_bytes = self.queued_bytes.saturating_sub(queued_size(&delivery));
             if delivery.message.is_expired(now) {
                 continue;
             }
@@ -311,6 +334,7 @@ impl Session {
     pub fn clear_messages(&mut self) {
         self.inflight.clear();
         self.queue.clear();
+        self.queued_bytes = 0;
         self.incoming_qos2.clear();
     }
 }

@@ -186,9 +186,12 @@ impl Broker {
             for packet in entry.session.resume(now) {
                 out.push(Output::Send(conn, packet));
             }
+            let before = entry.session.queued_bytes();
             for packet in entry.session.drain(window, now) {
                 out.push(Output::Send(conn, packet));
             }
+            self.queued_bytes =
+                (self.queued_bytes + entry.session.queued_bytes()).saturating_sub(before);
             if entry.session.expiry_interval > 0 {
                 out.push(Output::SessionChanged(client_id.clone()));
             }

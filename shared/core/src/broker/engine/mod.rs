@@ -123,10 +123,10 @@ pub struct Broker {
     retained: BTreeMap<String, Arc<Message>>,
     pending_wills: HashMap<String, PendingWill>,
     event_versions: HashMap<String, u64>,
-    /// PUBACKs held back by flow control, by the congested session they wait for.
-    held_acks: HashMap<String, Vec<(ConnId, u16)>>,
-    /// Sessions that routing just found congested (scratch for the current PUBLISH).
-    congested: Vec<String>,
+    /// Bytes queued across every session (see [`BrokerConfig::max_queued_bytes`]).
+    queued_bytes: usize,
+    /// PUBACKs held while the queues are over the broker-wide bound, in arrival order.
+    paced_acks: Vec<(ConnId, u16)>,
     seed: u64,
     counter: u64,
 }
@@ -144,8 +144,8 @@ impl Broker {
             retained: BTreeMap::new(),
             pending_wills: HashMap::new(),
             event_versions: HashMap::new(),
-            held_acks: HashMap::new(),
-            congested: Vec::new(),
+            queued_bytes: 0,
+            paced_acks: Vec::new(),
             seed,
             counter: 0,
         }
@@ -183,7 +183,9 @@ impl Broker {
 
     /// Puts back a persistent session read from the Store at start (offline, ending at
     /// `expires_at` epoch ms if given).
-    pub fn restore_session(&mut self, session: Session, expires_at: Option<u64>) {
+    pub fn restore_session(&mut self, mut session: Session, expires_at: Option<u64>) {
+        session.recount();
+        self.queued_bytes += session.queued_bytes();
         let client_id = session.client_id.clone();
         for (filter, subscription) in &session.subscriptions {
             self.index_subscription(&client_id, filter, subscription.clone());
@@ -272,8 +274,6 @@ impl Broker {
             return;
         };
         let client_id = connection.client_id.clone();
-        // A subscriber that goes away no longer paces anyone.
-        self.release_held_acks(&client_id, out);
         let expiry = match self.sessions.get_mut(&client_id) {
             Some(entry) if entry.connection == Some(conn) => {
                 entry.connection = None;
@@ -317,7 +317,10 @@ impl Broker {
         let Some(entry) = self.sessions.remove(client_id) else {
             return;
         };
-        self.release_held_acks(client_id, out);
+        self.queued_bytes = self
+            .queued_bytes
+            .saturating_sub(entry.session.queued_bytes());
+        self.release_paced_acks(out);
         for filter in entry.session.subscriptions.keys() {
             self.unindex_subscription(client_id, filter);
         }
@@ -363,9 +366,22 @@ impl Broker {
         out
     }
 
-    /// Sends the PUBACKs that waited for `client_id`'s queue.
-    fn release_held_acks(&mut self, client_id: &str, out: &mut Vec<Output>) {
-        for (conn, packet_id) in self.held_acks.remove(client_id).unwrap_or_default() {
+    /// Whether the queues hold more than the broker-wide bound: publishers wait.
+    pub(super) fn over_queue_budget(&self) -> bool {
+        self.queued_bytes > self.config.max_queued_bytes
+    }
+
+    /// Bytes queued across every session.
+    pub fn queued_bytes(&self) -> usize {
+        self.queued_bytes
+    }
+
+    /// Sends the PUBACKs that waited for the queues, once they are down to half the bound.
+    pub(super) fn release_paced_acks(&mut self, out: &mut Vec<Output>) {
+        if self.paced_acks.is_empty() || self.queued_bytes > self.config.max_queued_bytes / 2 {
+            return;
+        }
+        for (conn, packet_id) in std::mem::take(&mut self.paced_acks) {
             out.push(Output::Send(
                 conn,
                 Packet::PubAck(mqtt::PubAck {

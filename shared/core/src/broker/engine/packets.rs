@@ -114,16 +114,16 @@ impl Broker {
             return;
         };
         if ack(&mut entry.session) {
+            let before = entry.session.queued_bytes();
             for packet in entry.session.drain(window, now) {
                 out.push(Output::Send(conn, packet));
             }
-            let drained = entry.session.queue_len() <= self.config.flow_control_queue / 2;
+            self.queued_bytes =
+                (self.queued_bytes + entry.session.queued_bytes()).saturating_sub(before);
             if entry.session.expiry_interval > 0 {
                 out.push(Output::SessionChanged(client_id.clone()));
             }
-            if drained && self.held_acks.contains_key(&client_id) {
-                self.release_held_acks(&client_id, out);
-            }
+            self.release_paced_acks(out);
         }
     }
 
@@ -273,16 +273,14 @@ impl Broker {
             Some(client_id),
             now,
         );
-        self.congested.clear();
         self.publish_routed(message, &route, now, out);
         if publish.qos == QoS::AtLeastOnce {
-            match self.congested.first() {
-                Some(session) => self
-                    .held_acks
-                    .entry(session.clone())
-                    .or_default()
-                    .push((conn, packet_id)),
-                None => out.push(Output::Send(conn, ack_packet(Packet::PubAck, packet_id))),
+            // Paced only by the broker's memory (or behind others already paced, in order).
+            if self.over_queue_budget() || !self.paced_acks.is_empty() {
+                self.paced_acks.push((conn, packet_id));
+                self.release_paced_acks(out);
+            } else {
+                out.push(Output::Send(conn, ack_packet(Packet::PubAck, packet_id)));
             }
         }
     }

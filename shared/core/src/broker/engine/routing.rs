@@ -162,13 +162,17 @@ impl Broker {
             None => (None, 0),
         };
         let persistent = entry.session.expiry_interval > 0;
-        match entry.session.offer(
+        let before = entry.session.queued_bytes();
+        let offer = entry.session.offer(
             delivery,
             online.is_some(),
             window,
             self.config.max_queued_messages,
             now,
-        ) {
+        );
+        self.queued_bytes =
+            (self.queued_bytes + entry.session.queued_bytes()).saturating_sub(before);
+        match offer {
             Offer::Send(packet) => {
                 if let Some(conn) = online {
                     out.push(Output::Send(conn, packet));
@@ -180,10 +184,6 @@ impl Broker {
                 }
             }
             Offer::Queued => {
-                let limit = self.config.flow_control_queue;
-                if online.is_some() && limit > 0 && entry.session.queue_len() > limit {
-                    self.congested.push(client_id.to_string());
-                }
                 if persistent {
                     out.push(Output::SessionChanged(client_id.to_string()));
                 }

@@ -709,12 +709,69 @@ fn packets_from_unknown_connections_and_second_connects_close() {
     assert!(closed(&out, 1));
 }
 
+fn pubacks(out: &[Output], conn: u64) -> Vec<u16> {
+    sent(out, conn)
+        .into_iter()
+        .filter_map(|p| match p {
+            Packet::PubAck(a) => Some(a.packet_id),
+            _ => None,
+        })
+        .collect()
+}
+
 #[test]
-fn slow_subscribers_pace_fast_publishers() {
+fn a_stuck_subscriber_never_paces_the_publisher_or_starves_the_others() {
     let mut b = Broker::new(
         BrokerConfig {
             lifecycle_events: false,
-            flow_control_queue: 4,
+            max_queued_messages: 4,
+            ..BrokerConfig::default()
+        },
+        7,
+    );
+    // "stuck" takes one message and never acknowledges it.
+    let mut packet = connect_packet(V5, "stuck", true);
+    packet.properties.receive_maximum = Some(1);
+    connect(&mut b, 1, packet);
+    subscribe(&mut b, 1, "t", QoS::AtLeastOnce);
+    connect(&mut b, 3, connect_packet(V5, "healthy", true));
+    subscribe(&mut b, 3, "t", QoS::AtLeastOnce);
+    connect(&mut b, 2, connect_packet(V5, "fast", true));
+    let mut acked = Vec::new();
+    let mut to_stuck = 0;
+    let mut to_healthy = Vec::new();
+    for id in 1..=20u16 {
+        let out = publish(&mut b, 2, "t", "x", QoS::AtLeastOnce, false, Some(id));
+        acked.extend(pubacks(&out, 2));
+        to_stuck += publishes(&out, 1).len();
+        for p in publishes(&out, 3) {
+            // The healthy subscriber acknowledges at once.
+            b.handle(ConnId(3), Packet::PubAck(ack(p.packet_id.expect("id"))), 0);
+            to_healthy.push(p);
+        }
+    }
+    assert_eq!(acked, (1..=20).collect::<Vec<_>>(), "every PUBACK at once");
+    assert_eq!(
+        to_healthy.len(),
+        20,
+        "the healthy subscriber gets everything"
+    );
+    assert_eq!(to_stuck, 1, "the stuck one holds one in flight");
+    let stuck = b.session("stuck").expect("session");
+    assert_eq!(stuck.queue_len(), 4, "its queue is bounded");
+    assert_eq!(
+        stuck.dropped, 15,
+        "and what did not fit is dropped and counted"
+    );
+}
+
+#[test]
+fn over_the_broker_wide_queue_bound_publishers_are_paced_until_half_is_free() {
+    // Each queued "x" on "t" counts 2 bytes; the bound is 6.
+    let mut b = Broker::new(
+        BrokerConfig {
+            lifecycle_events: false,
+            max_queued_bytes: 6,
             ..BrokerConfig::default()
         },
         7,
@@ -728,34 +785,30 @@ fn slow_subscribers_pace_fast_publishers() {
     let mut delivered = Vec::new();
     for id in 1..=8u16 {
         let out = publish(&mut b, 2, "t", "x", QoS::AtLeastOnce, false, Some(id));
-        acked.extend(sent(&out, 2).into_iter().filter_map(|p| match p {
-            Packet::PubAck(a) => Some(a.packet_id),
-            _ => None,
-        }));
+        acked.extend(pubacks(&out, 2));
         delivered.extend(publishes(&out, 1));
     }
-    // One in flight, four queued: the fifth queued message and later ones are not acked yet.
-    assert_eq!(acked, [1, 2, 3, 4, 5]);
-    assert_eq!(delivered.len(), 1);
-    // The subscriber catches up: once its queue is down to half, the held PUBACKs go out.
+    // One in flight; three queued fill the bound (6 bytes); the fourth goes over it, and
+    // from then on PUBACKs wait.
+    assert_eq!(acked, [1, 2, 3, 4]);
+    assert_eq!(b.queued_bytes(), 14);
+    // The subscriber catches up: at half the bound the held PUBACKs go out, in order, once.
     let mut released = Vec::new();
     while let Some(p) = delivered.pop() {
         let out = b.handle(ConnId(1), Packet::PubAck(ack(p.packet_id.expect("id"))), 0);
-        released.extend(sent(&out, 2).into_iter().filter_map(|p| match p {
-            Packet::PubAck(a) => Some(a.packet_id),
-            _ => None,
-        }));
+        released.extend(pubacks(&out, 2));
         delivered.extend(publishes(&out, 1));
     }
-    assert_eq!(released, [6, 7, 8], "every held PUBACK is sent once");
+    assert_eq!(released, [5, 6, 7, 8]);
+    assert_eq!(b.queued_bytes(), 0);
 }
 
 #[test]
-fn held_acks_are_released_when_the_subscriber_leaves() {
+fn paced_acks_are_released_when_a_session_ending_frees_the_queues() {
     let mut b = Broker::new(
         BrokerConfig {
             lifecycle_events: false,
-            flow_control_queue: 1,
+            max_queued_bytes: 2,
             ..BrokerConfig::default()
         },
         7,
@@ -768,15 +821,10 @@ fn held_acks_are_released_when_the_subscriber_leaves() {
     for id in 1..=3u16 {
         publish(&mut b, 2, "t", "x", QoS::AtLeastOnce, false, Some(id));
     }
+    // A clean session ends with its connection, and its queue with it.
     let out = b.connection_lost(ConnId(1), DisconnectReason::ConnectionLost, 0);
-    let released: Vec<_> = sent(&out, 2)
-        .into_iter()
-        .filter_map(|p| match p {
-            Packet::PubAck(a) => Some(a.packet_id),
-            _ => None,
-        })
-        .collect();
-    assert_eq!(released, [3]);
+    assert_eq!(pubacks(&out, 2), [3]);
+    assert_eq!(b.queued_bytes(), 0);
 }
 
 mod authz;
