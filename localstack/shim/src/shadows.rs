@@ -15,16 +15,15 @@ use tokio::sync::mpsc;
 pub const SHADOW_TOPICS: &str = "$aws/things/+/shadow/#";
 /// Workers handling shadow requests in parallel (each keeps its things' requests in order).
 const SHARDS: usize = 4;
+/// Requests waiting for one worker; a full worker holds the dispatcher back, and then the
+/// hub drops for the shadow service (counted), never waiting itself.
+const SHARD_QUEUE: usize = 1024;
 
 /// Starts the workers; they stop when `requests` closes.
-pub fn start(
-    service: ShadowService,
-    hub: HubHandle,
-    mut requests: mpsc::UnboundedReceiver<Arc<Message>>,
-) {
+pub fn start(service: ShadowService, hub: HubHandle, mut requests: mpsc::Receiver<Arc<Message>>) {
     let mut shards = Vec::with_capacity(SHARDS);
     for _ in 0..SHARDS {
-        let (tx, mut rx) = mpsc::unbounded_channel::<Arc<Message>>();
+        let (tx, mut rx) = mpsc::channel::<Arc<Message>>(SHARD_QUEUE);
         let service = service.clone();
         let hub = hub.clone();
         tokio::spawn(async move {
@@ -50,7 +49,8 @@ pub fn start(
             let mut hasher = std::collections::hash_map::DefaultHasher::new();
             thing.hash(&mut hasher);
             let shard = (hasher.finish() % SHARDS as u64) as usize;
-            let _ = shards[shard].send(message);
+            // A busy worker holds the dispatcher back (bounded), never the hub.
+            let _ = shards[shard].send(message).await;
         }
     });
 }

@@ -264,13 +264,13 @@ impl LocalGateway {
     }
 
     /// Delivers every message the hub routes to `/ws` subscribers, in order.
-    pub fn start(&self, observed: Vec<mpsc::UnboundedReceiver<Arc<Message>>>) {
-        let (tx, mut rx) = mpsc::unbounded_channel::<Arc<Message>>();
+    pub fn start(&self, observed: Vec<mpsc::Receiver<Arc<Message>>>) {
+        let (tx, mut rx) = mpsc::channel::<Arc<Message>>(crate::mqtt::hub::OBSERVER_QUEUE);
         for mut observed in observed {
             let tx = tx.clone();
             tokio::spawn(async move {
                 while let Some(message) = observed.recv().await {
-                    if tx.send(message).is_err() {
+                    if tx.send(message).await.is_err() {
                         return;
                     }
                 }

@@ -17,6 +17,8 @@
 //! - [`external`]: [`StoreFunctions`], the [`ExternalResolver`] behind `get_thing_shadow()` and
 //!   `get_registry_data()` (the shadow and registry services on the same Store);
 //!   [`RulesEngine::evaluate_async`] resolves those calls between evaluation passes.
+//! - [`limits`]: [`LimitedSinks`], actions of each type run within a concurrency limit and
+//!   a bounded backlog; beyond it they fail at once and the error action runs.
 //! - [`error`]: [`ActionError`], why an action failed.
 //!
 //! A host, per message: `for work in engine.evaluate_async(&message).await { spawn(execute(work, &sinks)) }`;
@@ -28,6 +30,7 @@ pub mod actions;
 pub mod engine;
 pub mod error;
 pub mod external;
+pub mod limits;
 
 pub use actions::republish::{CollectingPublisher, Publisher, RepublishSink};
 pub use actions::{
@@ -36,3 +39,4 @@ pub use actions::{
 pub use engine::{LoadReport, RuleMessage, RuleWork, RulesEngine};
 pub use error::ActionError;
 pub use external::{ExternalResolver, StoreFunctions};
+pub use limits::{ActionLimits, LimitedSinks};

@@ -224,8 +224,14 @@ pub struct Hub {
 struct Observer {
     filter: String,
     gate: Option<Arc<AtomicBool>>,
-    tx: mpsc::UnboundedSender<Arc<Message>>,
+    tx: mpsc::Sender<Arc<Message>>,
+    /// Messages this observer was too far behind to take.
+    dropped: u64,
 }
+
+/// Messages that may wait for one in-process service (shadows, rules, `/ws`) before newer
+/// ones are dropped for it.
+pub const OBSERVER_QUEUE: usize = 8192;
 
 /// How often changes no acknowledgement waits for are handed to the persister (those some
 /// acknowledgement waits for go as soon as the persister is free).
@@ -261,7 +267,7 @@ impl Hub {
 
     /// Every message routed to a topic matching `filter` (a valid topic filter) is also sent
     /// to the returned channel: how in-process services (shadows, rules) see MQTT traffic.
-    pub fn observe(&mut self, filter: &str) -> mpsc::UnboundedReceiver<Arc<Message>> {
+    pub fn observe(&mut self, filter: &str) -> mpsc::Receiver<Arc<Message>> {
         self.observe_when(filter, None)
     }
 
@@ -271,12 +277,13 @@ impl Hub {
         &mut self,
         filter: &str,
         gate: Option<Arc<AtomicBool>>,
-    ) -> mpsc::UnboundedReceiver<Arc<Message>> {
-        let (tx, rx) = mpsc::unbounded_channel();
+    ) -> mpsc::Receiver<Arc<Message>> {
+        let (tx, rx) = mpsc::channel(OBSERVER_QUEUE);
         self.observers.push(Observer {
             filter: filter.to_string(),
             gate,
             tx,
+            dropped: 0,
         });
         rx
     }
@@ -401,13 +408,26 @@ impl Hub {
                     self.dirty_retained.insert(topic);
                 }
                 Output::Routed(message) => {
-                    for observer in &self.observers {
+                    for observer in &mut self.observers {
                         let open = observer
                             .gate
                             .as_ref()
                             .is_none_or(|gate| gate.load(Ordering::Relaxed));
                         if open && thingcore::topic::matches(&observer.filter, &message.topic) {
-                            let _ = observer.tx.send(message.clone());
+                            // The broker never waits for a service: one that is this far
+                            // behind loses the message, counted.
+                            if let Err(mpsc::error::TrySendError::Full(_)) =
+                                observer.tx.try_send(message.clone())
+                            {
+                                observer.dropped += 1;
+                                if observer.dropped.is_power_of_two() {
+                                    tracing::warn!(
+                                        filter = %observer.filter,
+                                        dropped = observer.dropped,
+                                        "a service is behind: messages dropped for it"
+                                    );
+                                }
+                            }
                         }
                     }
                 }
