@@ -1,7 +1,10 @@
 """`thingcore serve` on each store: it starts, answers /health, stops cleanly, and refuses
 bad configuration with a clear message and a non-zero exit."""
 
+import http.client
 import signal
+import socket
+import time
 import uuid
 
 from conftest import free_port, run_thingcore
@@ -105,3 +108,78 @@ def test_http_address_in_use_is_refused(serve):
         assert f"cannot listen for HTTP on {taken}" in result.stderr
     finally:
         assert_clean_stop(server)
+
+
+# The HTTP listener's limits: no client holds the server.
+
+def http_socket(server):
+    return socket.create_connection(("127.0.0.1", server.http_port), timeout=10)
+
+
+def closed_within(sock, seconds):
+    """Reads until the server closes the connection; returns what it sent, or fails after
+    `seconds` with the connection still open."""
+    sock.settimeout(seconds)
+    data = b""
+    try:
+        while True:
+            chunk = sock.recv(4096)
+            if not chunk:
+                return data
+            data += chunk
+    except ConnectionResetError:
+        return data
+    except socket.timeout:
+        raise AssertionError(f"still open after {seconds} s; got {data!r}") from None
+
+
+def test_unfinished_headers_and_idle_keep_alive_are_closed(serve):
+    server = serve("--memory", "--http-header-timeout", "1")
+    unfinished = http_socket(server)
+    unfinished.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n")  # never the blank line
+    idle = http_socket(server)
+    idle.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert closed_within(unfinished, 10) == b""
+    # The idle one got its answer, then was closed once it had said nothing for a second.
+    assert closed_within(idle, 10).startswith(b"HTTP/1.1 200")
+    assert_healthy(server)
+
+
+def test_a_trickling_body_gets_408(serve):
+    server = serve("--memory", "--http-request-timeout", "1")
+    slow = http_socket(server)
+    slow.sendall(b"POST /topics/t HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n0123456789")
+    answer = closed_within(slow, 10)
+    assert answer.startswith(b"HTTP/1.1 408"), answer
+    assert b"RequestTimeoutException" in answer
+    assert_healthy(server)
+
+
+def test_the_http_connection_limit_leaves_mqtt_and_frees_up(serve):
+    server = serve("--memory", "--http-max-connections", "3")
+    held = [http_socket(server) for _ in range(3)]
+    for sock in held:  # each is served: the three are in
+        sock.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert sock.recv(4096).startswith(b"HTTP/1.1 200")
+    # A fourth is closed at once, without an answer.
+    extra = http_socket(server)
+    extra.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert closed_within(extra, 10) == b""
+    # MQTT is another listener: unaffected.
+    mqtt = socket.create_connection(("127.0.0.1", server.mqtt_port), timeout=10)
+    mqtt.sendall(bytes([0x10, 0x0E, 0, 4]) + b"MQTT" + bytes([4, 2, 0, 60, 0, 2]) + b"ok")
+    assert mqtt.recv(4) == bytes([0x20, 2, 0, 0])
+    mqtt.close()
+    # Once one is closed, its place is free again (the server notices the close first).
+    held.pop().close()
+    deadline = time.time() + 10
+    while True:
+        try:
+            assert_healthy(server)
+            break
+        except (OSError, AssertionError, http.client.HTTPException):
+            if time.time() > deadline:
+                raise
+            time.sleep(0.05)  # polling for the server to notice the close, with a deadline
+    for sock in held:
+        sock.close()

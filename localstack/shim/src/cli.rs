@@ -18,7 +18,8 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the local core: HTTP APIs and (as they land) the MQTT broker.
-    Serve(ServeOptions),
+    // Boxed: its options are many, and the enum should stay small.
+    Serve(Box<ServeOptions>),
     /// Create thingcore's DynamoDB tables (for LocalStack, moto or an AWS account).
     InitTables(InitTablesOptions),
 }
@@ -95,6 +96,19 @@ pub struct ServeOptions {
     /// Shortest keep-alive granted, seconds (AWS IoT: 30); shorter requests are raised to it.
     #[arg(long, env = "THINGCORE_MIN_KEEP_ALIVE")]
     pub min_keep_alive: Option<u16>,
+
+    /// Most HTTP connections open at once, WebSockets included; more are closed at once.
+    #[arg(long, default_value_t = 4096, env = "THINGCORE_HTTP_MAX_CONNECTIONS")]
+    pub http_max_connections: usize,
+
+    /// Seconds an HTTP client has to send a request's headers; also the most an idle
+    /// keep-alive connection is kept.
+    #[arg(long, default_value_t = 30, env = "THINGCORE_HTTP_HEADER_TIMEOUT")]
+    pub http_header_timeout: u64,
+
+    /// Seconds an HTTP request may take to arrive whole, body included (then 408).
+    #[arg(long, default_value_t = 60, env = "THINGCORE_HTTP_REQUEST_TIMEOUT")]
+    pub http_request_timeout: u64,
 
     /// Session expiry of 3.1.1 persistent sessions and cap for MQTT 5, seconds (AWS IoT: 3600).
     #[arg(long, env = "THINGCORE_MAX_SESSION_EXPIRY")]

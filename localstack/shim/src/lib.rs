@@ -26,6 +26,7 @@ pub mod changes;
 pub mod cli;
 pub mod http;
 pub mod http_auth;
+pub mod http_server;
 pub mod load;
 pub mod mqtt;
 pub mod rules;
@@ -43,7 +44,7 @@ use cli::{Cli, Command};
 /// Whatever stopped the command, with context for the user.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Serve(options) => serve::serve(options).await,
+        Command::Serve(options) => serve::serve(*options).await,
         Command::InitTables(options) => stores::init_tables(options).await,
     }
 }

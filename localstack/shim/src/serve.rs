@@ -10,7 +10,6 @@ use crate::mqtt::revocation::{self, LiveConnections};
 use crate::mqtt::{connection, Hub, HubHandle};
 use crate::{http, rules, shadows, stores, tls};
 use anyhow::Context;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use thingcore::broker::{Broker, BrokerConfig, ConnectionInfo};
 use thingcore::{Clock, SystemClock};
@@ -217,10 +216,15 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
         auth: http_auth,
         gateway: ws_gateway,
     };
-    let app = http::app(state).into_make_service_with_connect_info::<SocketAddr>();
-    let server = axum::serve(http_listener, app).with_graceful_shutdown(stopped(stop_rx));
+    let limits = crate::http_server::HttpLimits {
+        max_connections: options.http_max_connections,
+        header_read: std::time::Duration::from_secs(options.http_header_timeout.max(1)),
+        request: std::time::Duration::from_secs(options.http_request_timeout.max(1)),
+    };
+    let server =
+        crate::http_server::serve(http_listener, http::app(state), limits, stopped(stop_rx));
     tokio::select! {
-        result = server => result.context("the HTTP listener failed")?,
+        () = server => {}
         () = signals.recv() => {}
     }
     // Whichever ended first, stop everything.

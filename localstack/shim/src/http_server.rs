@@ -1,0 +1,176 @@
+//! The HTTP listener: the axum router on hyper, with the limits a listener needs so that no
+//! client can hold the server or starve the MQTT listeners of file descriptors:
+//!
+//! - at most [`HttpLimits::max_connections`] connections at once, WebSockets (`/mqtt`, `/ws`)
+//!   included for as long as they are open; one more is closed as soon as it is accepted;
+//! - [`HttpLimits::header_read`] to send a request's headers, counted from the moment the
+//!   connection waits for them, so an idle keep-alive connection ends after it too;
+//! - [`HttpLimits::request`] for a whole request, body included: a trickling body gets 408.
+
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use axum::response::{IntoResponse, Response};
+use http::StatusCode;
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::service::TowerToHyperService;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tower::ServiceExt;
+
+/// The HTTP listener's limits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HttpLimits {
+    /// Connections open at once.
+    pub max_connections: usize,
+    /// Time to send a request's headers, and the most a keep-alive connection stays idle.
+    pub header_read: Duration,
+    /// Time for a whole request, body included, until the response starts.
+    pub request: Duration,
+}
+
+impl Default for HttpLimits {
+    fn default() -> Self {
+        Self {
+            max_connections: 4096,
+            header_read: Duration::from_secs(30),
+            request: Duration::from_secs(60),
+        }
+    }
+}
+
+/// Serves `app` on `listener` within `limits` until `stop` resolves.
+pub async fn serve(
+    listener: TcpListener,
+    app: axum::Router,
+    limits: HttpLimits,
+    stop: impl Future<Output = ()>,
+) {
+    let permits = Arc::new(Semaphore::new(limits.max_connections.max(1)));
+    let mut refused: u64 = 0;
+    tokio::pin!(stop);
+    loop {
+        let (stream, peer) = tokio::select! {
+            () = &mut stop => return,
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(error) => {
+                    // Out of file descriptors, most likely: give others a moment to close.
+                    tracing::warn!(%error, "accepting an HTTP connection failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+        };
+        let Ok(permit) = permits.clone().try_acquire_owned() else {
+            refused += 1;
+            if refused.is_power_of_two() {
+                tracing::warn!(
+                    refused,
+                    max = limits.max_connections,
+                    "HTTP connection limit reached: connections closed"
+                );
+            }
+            drop(stream);
+            continue;
+        };
+        tokio::spawn(serve_connection(
+            Counted {
+                io: stream,
+                _permit: permit,
+            },
+            peer,
+            app.clone(),
+            limits,
+        ));
+    }
+}
+
+/// Serves one connection (and its upgrade, if it asks for one).
+async fn serve_connection(io: Counted, peer: SocketAddr, app: axum::Router, limits: HttpLimits) {
+    let service = tower::service_fn(move |request: hyper::Request<Incoming>| {
+        let app = app.clone();
+        async move {
+            let mut request = request.map(Body::new);
+            request.extensions_mut().insert(ConnectInfo(peer));
+            let response = match tokio::time::timeout(limits.request, app.oneshot(request)).await {
+                Ok(Ok(response)) => response,
+                Ok(Err(never)) => match never {},
+                Err(_) => request_timeout(),
+            };
+            Ok::<_, std::convert::Infallible>(response)
+        }
+    });
+    let connection = http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_read)
+        .serve_connection(TokioIo::new(io), TowerToHyperService::new(service))
+        .with_upgrades();
+    if let Err(error) = connection.await {
+        tracing::debug!(%error, %peer, "HTTP connection ended");
+    }
+}
+
+/// 408, as AWS answers a request that did not arrive in time.
+fn request_timeout() -> Response {
+    (
+        StatusCode::REQUEST_TIMEOUT,
+        [("x-amzn-ErrorType", "RequestTimeoutException")],
+        r#"{"message":"the request did not arrive in time"}"#,
+    )
+        .into_response()
+}
+
+/// A connection that holds its place under the limit until it is dropped, upgraded or not.
+struct Counted {
+    io: TcpStream,
+    _permit: OwnedSemaphorePermit,
+}
+
+impl AsyncRead for Counted {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.io).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for Counted {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.io).poll_write(cx, buf)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.io).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.io).poll_shutdown(cx)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.io).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.io.is_write_vectored()
+    }
+}
