@@ -284,6 +284,22 @@ def test_garbage_first_packet_is_dropped_and_others_unaffected(broker):
     assert bystander.expect().payload == b"still fine"
 
 
+def test_a_second_connect_closes_the_connection(broker):
+    # MQTT 3.1.1 §3.1.0-2: the server closes the network connection; 5 §3.1.0-2 sends
+    # DISCONNECT 0x82 (protocol error) first.
+    s = raw_connect(broker.mqtt_port, V311_CONNECT)
+    assert s.recv(4) == bytes([0x20, 0x02, 0, 0])
+    s.sendall(V311_CONNECT)
+    data, closed = read_until_closed(s)
+    assert (data, closed) == (b"", True)
+    s = raw_connect(broker.mqtt_port, V5_CONNECT)
+    connack = s.recv(64)
+    assert connack[:4] == bytes([0x20, connack[1], 0, 0])
+    s.sendall(V5_CONNECT)
+    data, closed = read_until_closed(s)
+    assert (data, closed) == (bytes([0xE0, 0x01, 0x82]), True)
+
+
 def test_a_huge_remaining_length_claim_is_refused_at_once(broker):
     s = raw_connect(broker.mqtt_port, V311_CONNECT)
     assert s.recv(4) == bytes([0x20, 0x02, 0, 0])

@@ -169,3 +169,61 @@ def test_a_presigned_websocket_connection_gets_its_keys_policy(configured, monke
     device.publish("dev/sensor-1/temp", b"21")
     assert device.expect().payload == b"21"
     device.disconnect()
+
+
+def crt_presigned_mqtt_path(server, key, secret, token=None):
+    """`/mqtt?X-Amz-...` presigned as the AWS IoT device SDK presigns it: awscrt's query signer,
+    no `X-Amz-Expires`, the session token appended after signing."""
+    from awscrt import auth, http
+
+    host = server.http_url.split("//", 1)[1]
+    config = auth.AwsSigningConfig(
+        algorithm=auth.AwsSigningAlgorithm.V4,
+        signature_type=auth.AwsSignatureType.HTTP_REQUEST_QUERY_PARAMS,
+        credentials_provider=auth.AwsCredentialsProvider.new_static(key, secret, token),
+        region="us-east-1", service="iotdevicegateway", omit_session_token=True)
+    request = http.HttpRequest("GET", "/mqtt", http.HttpHeaders([("host", host)]))
+    signed = auth.aws_sign_request(request, config).result(timeout=10)
+    assert "X-Amz-Expires" not in signed.path
+    return signed.path
+
+
+def test_a_url_presigned_by_the_device_sdk_without_expiry_connects(configured, monkeypatch):
+    import paho.mqtt.client as paho
+
+    original = paho.Client.ws_set_options
+
+    def with_path(presigned):
+        def set_options(self, path="/mqtt", headers=None):  # noqa: ARG001
+            return original(self, path=presigned, headers=headers)
+        return set_options
+
+    monkeypatch.setattr(paho.Client, "ws_set_options",
+                        with_path(crt_presigned_mqtt_path(configured, "AKIDDEVICE", "device-secret")))
+    device = Client(configured.http_port, "crt-presigned", transport="websockets")
+    assert device.subscribe("dev/#") == [0]
+    assert device.subscribe("other/#") == [0x87]
+    device.disconnect()
+    monkeypatch.setattr(paho.Client, "ws_set_options",
+                        with_path(crt_presigned_mqtt_path(configured, "AKIDDEVICE", "not-the-secret")))
+    with pytest.raises(Exception):
+        Client(configured.http_port, "crt-refused", transport="websockets")
+
+
+@pytest.mark.parametrize("query", [
+    "X-Amz-Algorithm=AWS4-HMAC-SHA256",
+    "X-Amz-Security-Token=abc",
+    "X-Amz-Signature=abc&X-Amz-Date=20261126T230000Z",
+])
+def test_a_partly_presigned_websocket_url_is_an_incomplete_signature(configured, query):
+    import http.client
+
+    conn = http.client.HTTPConnection("127.0.0.1", configured.http_port, timeout=10)
+    conn.request("GET", "/mqtt?" + query, headers={
+        "Connection": "Upgrade", "Upgrade": "websocket", "Sec-WebSocket-Version": "13",
+        "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==", "Sec-WebSocket-Protocol": "mqtt"})
+    response = conn.getresponse()
+    assert response.status == 400
+    assert response.getheader("x-amzn-errortype") == "IncompleteSignatureException"
+    assert "X-Amz-" in json.loads(response.read())["message"]
+    conn.close()

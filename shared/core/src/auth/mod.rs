@@ -12,6 +12,7 @@
 
 pub mod credentials;
 pub mod error;
+mod presign;
 pub mod service;
 pub mod sigv4;
 

@@ -107,7 +107,10 @@ fn incomplete(message: impl Into<String>) -> AuthError {
 }
 
 /// The signature `request` carries, or `None` when it carries none (no `Authorization` header
-/// and no `X-Amz-Signature` query parameter).
+/// and no presigning query parameter).
+///
+/// Any one `X-Amz-*` presigning parameter makes the URL a presigned one, so a URL that carries
+/// only some of them is refused rather than taken as unsigned.
 ///
 /// # Errors
 /// [`AuthError::IncompleteSignature`] when a signature is there but malformed.
@@ -115,9 +118,7 @@ pub fn parse(request: &HttpRequest<'_>) -> Result<Option<SignedRequestInfo>, Aut
     if let Some(authorization) = request.header("authorization") {
         return parse_header(request, authorization).map(Some);
     }
-    if request.query_param("X-Amz-Signature").is_some()
-        || request.query_param("X-Amz-Credential").is_some()
-    {
+    if request.query_pairs().any(|(key, _)| is_presign_param(key)) {
         return parse_query(request).map(Some);
     }
     Ok(None)
@@ -183,23 +184,29 @@ fn parse_query(request: &HttpRequest<'_>) -> Result<SignedRequestInfo, AuthError
             "X-Amz-Algorithm must be '{ALGORITHM}', not '{algorithm}'."
         )));
     }
-    let expires = param("X-Amz-Expires")?;
-    let expires: u64 = expires
-        .parse()
-        .ok()
-        .filter(|secs| (1..=MAX_EXPIRES_SECONDS).contains(secs))
-        .ok_or_else(|| {
-            incomplete(format!(
-                "X-Amz-Expires must be a number of seconds from 1 to {MAX_EXPIRES_SECONDS}."
-            ))
-        })?;
+    // Optional, as AWS IoT takes it: the device SDKs presign WebSocket URLs without it, and
+    // such a URL is then good for as long as a header signature would be.
+    let expires = match request.query_param("X-Amz-Expires") {
+        None => None,
+        Some(expires) => Some(
+            expires
+                .parse()
+                .ok()
+                .filter(|secs| (1..=MAX_EXPIRES_SECONDS).contains(secs))
+                .ok_or_else(|| {
+                    incomplete(format!(
+                        "X-Amz-Expires must be a number of seconds from 1 to {MAX_EXPIRES_SECONDS}."
+                    ))
+                })?,
+        ),
+    };
     build_info(
         SignatureLocation::Query,
         &param("X-Amz-Credential")?,
         &param("X-Amz-Date")?,
         &param("X-Amz-SignedHeaders")?,
         &param("X-Amz-Signature")?,
-        Some(expires),
+        expires,
         request.query_param("X-Amz-Security-Token"),
     )
 }
@@ -377,6 +384,30 @@ pub fn verify(
                 &[SessionTokenMode::Include]
             };
             let mut result = Err(AuthError::SignatureMismatch);
+            if info.expires.is_none() {
+                // Not a URL `aws-sigv4` can presign: the canonical request is ours.
+                let token_modes: &[bool] = if info.session_token.is_some() {
+                    &[true, false]
+                } else {
+                    &[true]
+                };
+                for payload_hash in [body_hash.as_str(), UNSIGNED_PAYLOAD] {
+                    for with_token in token_modes {
+                        let computed = super::presign::query_signature(
+                            request,
+                            info,
+                            secret,
+                            time,
+                            payload_hash,
+                            *with_token,
+                        );
+                        if matches(&computed, &info.signature).is_ok() {
+                            result = Ok(());
+                        }
+                    }
+                }
+                return result;
+            }
             for body in bodies {
                 for mode in modes {
                     let computed = compute(

@@ -338,6 +338,123 @@ fn a_presigned_websocket_url_verifies_and_expires() {
     );
 }
 
+/// A WebSocket URL as the AWS IoT device SDK presigns it (awscrt 0.36.1, `aws_sign_request`
+/// with `HTTP_REQUEST_QUERY_PARAMS`, no expiry, the session token appended after signing).
+fn presigned_by_awscrt(token: Option<&str>) -> Owned {
+    let mut query = String::from(
+        "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20261126%2Fus-east-1%2Fiotdevicegateway%2Faws4_request&X-Amz-Date=20261126T230000Z&X-Amz-SignedHeaders=host",
+    );
+    if let Some(token) = token {
+        query.push_str("&X-Amz-Security-Token=");
+        query.push_str(&utf8_percent_encode(token, QUERY_VALUE).to_string());
+    }
+    query.push_str(
+        "&X-Amz-Signature=3ad741f73ee4a437f6ef561eae9775fc57812b80f86791d3bb19502fde1d7b5a",
+    );
+    Owned {
+        method: "GET".into(),
+        path: "/mqtt".into(),
+        query: Some(query),
+        headers: vec![
+            ("host".into(), "localhost:8080".into()),
+            ("upgrade".into(), "websocket".into()),
+        ],
+        body: Vec::new(),
+    }
+}
+
+#[test]
+fn a_device_sdk_url_without_expires_is_good_for_the_clock_skew() {
+    let owned = presigned_by_awscrt(None);
+    let request = owned.request();
+    let info = parse(&request).expect("parses").expect("signed");
+    assert_eq!(info.location, SignatureLocation::Query);
+    assert_eq!(info.expires, None);
+    assert_eq!(check(&owned, "iotdevicegateway", T0), Ok(()));
+    assert_eq!(
+        check(&owned, "iotdevicegateway", T0 + MAX_SKEW_SECONDS),
+        Ok(())
+    );
+    assert!(matches!(
+        check(&owned, "iotdevicegateway", T0 + MAX_SKEW_SECONDS + 1),
+        Err(AuthError::SignatureExpired { .. })
+    ));
+    assert_eq!(
+        check(
+            &presigned_by_awscrt(Some("tok/en+1")),
+            "iotdevicegateway",
+            T0
+        ),
+        Ok(())
+    );
+    let mut tampered = owned;
+    tampered.path = "/mqtt2".into();
+    assert_eq!(
+        check(&tampered, "iotdevicegateway", T0),
+        Err(AuthError::SignatureMismatch)
+    );
+}
+
+#[test]
+fn the_hand_built_canonical_request_agrees_with_aws_sigv4() {
+    for token in [None, Some("tok/en+1")] {
+        let owned = signed(Sign {
+            method: "GET",
+            path: "/mqtt",
+            query: Some("x-amz-customauthorizer-name=a%20b&b=1"),
+            body: b"",
+            service: "iotdevicegateway",
+            presign_expires: Some(300),
+            token,
+            ..Sign::default()
+        });
+        let request = owned.request();
+        let info = parse(&request).expect("parses").expect("signed");
+        let time = UNIX_EPOCH + Duration::from_secs(u64::try_from(T0).expect("positive"));
+        let body_hash = hex(&Sha256::digest(b""));
+        let candidates: Vec<String> = [body_hash.as_str(), UNSIGNED_PAYLOAD]
+            .into_iter()
+            .map(|hash| {
+                super::super::presign::query_signature(&request, &info, SECRET, time, hash, true)
+            })
+            .collect();
+        assert!(candidates.contains(&info.signature), "{token:?}");
+    }
+}
+
+#[test]
+fn any_presigning_parameter_alone_is_an_incomplete_signature() {
+    for query in [
+        "X-Amz-Algorithm=AWS4-HMAC-SHA256",
+        "X-Amz-Security-Token=abc",
+        "X-Amz-Date=20261126T000000Z",
+        "X-Amz-Expires=60",
+        "X-Amz-SignedHeaders=host",
+        "X-Amz-Signature=abc",
+        "X-Amz-Credential=AK%2F20261126%2Fus-east-1%2Fiotdevicegateway%2Faws4_request",
+    ] {
+        let request = HttpRequest {
+            method: "GET",
+            path: "/mqtt",
+            query: Some(query),
+            headers: vec![("host", "localhost:8080")],
+            body: b"",
+        };
+        assert!(
+            matches!(parse(&request), Err(AuthError::IncompleteSignature(_))),
+            "{query}"
+        );
+    }
+    let unsigned = HttpRequest {
+        method: "GET",
+        path: "/mqtt",
+        query: Some("x-amz-customauthorizer-name=a"),
+        headers: vec![("host", "localhost:8080")],
+        body: b"",
+    };
+    assert!(matches!(parse(&unsigned), Ok(None)));
+}
+
 #[test]
 fn a_presigned_url_may_carry_its_session_token_signed_or_appended_after_signing() {
     let signed_token = signed(Sign {
