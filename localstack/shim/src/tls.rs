@@ -172,6 +172,7 @@ impl ClientCertVerifier for RegistryClientVerifier {
 
 impl Transport for TlsStream<TcpStream> {
     async fn read(&mut self, buf: &mut BytesMut) -> io::Result<usize> {
+        crate::mqtt::transport::make_room(buf);
         self.read_buf(buf).await
     }
 
@@ -182,6 +183,10 @@ impl Transport for TlsStream<TcpStream> {
 
     async fn close(&mut self) {
         let _ = self.shutdown().await;
+    }
+
+    fn quick_ack(&self) {
+        crate::mqtt::transport::quick_ack(self.get_ref().0);
     }
 }
 

@@ -3,9 +3,10 @@
 //! coalesced, to the persister. Acknowledgements of stored changes wait in an
 //! [`AckGate`] until the persister has committed the batch that stores them.
 
+pub use super::outbox::{Commands, ConnSender};
 use super::persist::{BatchDone, PersistKey, PersistOp, Persister};
 use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use thingcore::broker::commit::{self, AckGate, Held};
@@ -26,50 +27,10 @@ pub enum ConnCommand {
         /// Keep-alive in seconds granted.
         keep_alive: u16,
     },
-    /// Write this packet. Boxed: a channel holds its messages in blocks of 32 slots, and an
-    /// idle connection's first block must stay small.
+    /// Write this packet. Boxed: commands wait in a queue, whose slots stay small.
     Send(Box<Packet>),
     /// Close after writing what came before.
     Close,
-}
-
-/// A connection's end of the hub: its commands and how many bytes wait in them.
-#[derive(Debug, Clone)]
-pub struct ConnSender {
-    tx: mpsc::UnboundedSender<ConnCommand>,
-    pending: Arc<AtomicUsize>,
-}
-
-impl ConnSender {
-    /// A sender and the receiving end for the connection task.
-    pub fn new() -> (Self, mpsc::UnboundedReceiver<ConnCommand>, Arc<AtomicUsize>) {
-        let (tx, rx) = mpsc::unbounded_channel();
-        let pending = Arc::new(AtomicUsize::new(0));
-        (
-            Self {
-                tx,
-                pending: pending.clone(),
-            },
-            rx,
-            pending,
-        )
-    }
-
-    fn send(&self, command: ConnCommand) {
-        if let ConnCommand::Send(packet) = &command {
-            let Packet::Publish(p) = packet.as_ref() else {
-                let _ = self.tx.send(command);
-                return;
-            };
-            self.pending.fetch_add(p.payload.len(), Ordering::Relaxed);
-        }
-        // A closed channel means the connection is gone; its Lost event is on its way.
-        let _ = self.tx.send(command);
-    }
-
-    fn is_congested(&self) -> bool {
-        self.pending.load(Ordering::Relaxed) > SLOW_CONSUMER_LIMIT
-    }
 }
 
 /// A retained message as the HTTP API lists it.
@@ -154,8 +115,22 @@ impl HubHandle {
     }
 
     /// Sends an event; `false` when the hub has stopped.
-    pub async fn send(&self, event: HubEvent) -> bool {
-        self.tx.send(event).await.is_ok()
+    ///
+    /// Queued at once when the hub's channel has room (nearly always); only a full channel
+    /// makes a (boxed) waiting future. Every connection task holds this future in its state,
+    /// and a channel send future holding the event is close to 1 KiB.
+    pub fn send(&self, event: HubEvent) -> impl std::future::Future<Output = bool> + Send + '_ {
+        let waiting = match self.tx.try_send(event) {
+            Ok(()) => Ok(true),
+            Err(mpsc::error::TrySendError::Closed(_)) => Ok(false),
+            Err(mpsc::error::TrySendError::Full(event)) => Err(Box::pin(self.tx.send(event))),
+        };
+        async move {
+            match waiting {
+                Ok(sent) => sent,
+                Err(waiting) => waiting.await.is_ok(),
+            }
+        }
     }
 
     /// Publishes a message from outside MQTT; returns once routed.

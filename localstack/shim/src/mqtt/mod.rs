@@ -2,6 +2,7 @@
 //!
 //! - [`hub`]: one task owns the broker; connections talk to it over channels, as rumqttd's
 //!   router does. It turns the broker's outputs into writes to connections and to the Store.
+//! - [`outbox`]: the queue of commands from the hub to one connection.
 //! - [`connection`]: one task per connection: bytes ↔ packets with the core codec, keep-alive.
 //! - [`transport`]: the byte pipes a connection runs over: TCP and WebSocket (`/mqtt`).
 //! - [`auth`]: the [`auth::Authenticator`] seam: credentials and CONNECT → rights.
@@ -13,6 +14,7 @@ pub mod auth;
 pub mod connection;
 pub mod custom_auth;
 pub mod hub;
+pub mod outbox;
 pub mod persist;
 pub mod revocation;
 pub mod session;

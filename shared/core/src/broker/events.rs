@@ -59,11 +59,11 @@ pub struct EventContext<'a> {
     /// The client id.
     pub client_id: &'a str,
     /// Unique per connection.
-    pub session_identifier: &'a str,
+    pub session_identifier: String,
     /// The authenticated principal, or an anonymous marker.
     pub principal_identifier: &'a str,
     /// The client's IP address, when known.
-    pub ip_address: Option<&'a str>,
+    pub ip_address: Option<String>,
     /// Epoch milliseconds.
     pub timestamp: u64,
 }
@@ -71,7 +71,7 @@ pub struct EventContext<'a> {
 /// `$aws/events/presence/connected/{clientId}` and its payload.
 pub fn connected(ctx: &EventContext<'_>, version_number: u64) -> (String, Value) {
     let mut body = base(ctx, "connected");
-    if let Some(ip) = ctx.ip_address {
+    if let Some(ip) = ctx.ip_address.as_deref() {
         body["ipAddress"] = json!(ip);
     }
     body["versionNumber"] = json!(version_number);
@@ -133,9 +133,9 @@ mod tests {
     fn ctx() -> EventContext<'static> {
         EventContext {
             client_id: "186b5",
-            session_identifier: "a4666d2a7d844ae4ac14d7aea7ea9a6a",
+            session_identifier: "a4666d2a7d844ae4ac14d7aea7ea9a6a".into(),
             principal_identifier: "12345678901234567890123456789012",
-            ip_address: Some("192.0.2.0"),
+            ip_address: Some("192.0.2.0".into()),
             timestamp: 1573002230757,
         }
     }

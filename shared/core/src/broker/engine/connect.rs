@@ -9,7 +9,6 @@ use crate::broker::events::{self, DisconnectReason};
 use crate::broker::session::Session;
 use crate::mqtt::{self, reason, ConnAck, ConnAckProperties, Connect, Packet, ProtocolVersion};
 use crate::topic::validate_topic_name;
-use std::collections::HashMap;
 
 /// Why a CONNECT is refused, as a v5 reason code and a 3.1.1 return code.
 struct Refusal {
@@ -120,15 +119,14 @@ impl Broker {
             self.pending_wills.remove(&client_id);
         }
         let session_present = self.sessions.contains_key(&client_id);
-        let entry = self
-            .sessions
-            .entry(client_id.clone())
-            .or_insert_with(|| SessionEntry {
+        let entry = self.sessions.entry(client_id.clone()).or_insert_with(|| {
+            Box::new(SessionEntry {
                 session: Session::new(client_id.clone(), expiry),
                 connection: None,
                 expires_at: None,
                 authorization: None,
-            });
+            })
+        });
         entry.session.expiry_interval = expiry;
         entry.authorization = authorization;
         entry.connection = Some(conn);
@@ -158,20 +156,20 @@ impl Broker {
             *v += 1;
             current
         };
-        let session_identifier = self.next_id();
+        let session_number = self.next_number();
         let connection = Connection {
             client_id: client_id.clone(),
             version,
-            will: connect.will,
+            will: connect.will.map(Box::new),
             window,
             max_packet_size,
-            inbound_aliases: HashMap::new(),
-            session_identifier,
-            principal: info.principal.unwrap_or_else(|| "anonymous".to_string()),
-            ip_address: info.ip_address,
+            inbound_aliases: None,
+            session_number,
+            principal: info.principal,
+            ip_address: info.ip_address.and_then(|ip| ip.parse().ok()),
             event_version,
         };
-        self.connections.insert(conn, connection);
+        self.connections.insert(conn, Box::new(connection));
 
         out.push(Output::Accepted {
             conn,
@@ -198,7 +196,7 @@ impl Broker {
         }
         if self.config.lifecycle_events {
             if let Some(connection) = self.connections.get(&conn) {
-                let ctx = event_context(connection, now);
+                let ctx = event_context(connection, self.seed, now);
                 let (topic, body) = events::connected(&ctx, connection.event_version);
                 self.publish_event(topic, body, now, &mut out);
             }

@@ -191,7 +191,11 @@ impl Broker {
                 return;
             }
             if publish.topic.is_empty() {
-                match connection.inbound_aliases.get(&alias) {
+                match connection
+                    .inbound_aliases
+                    .as_ref()
+                    .and_then(|a| a.get(&alias))
+                {
                     Some(topic) => publish.topic = topic.clone(),
                     None => {
                         self.protocol_close(
@@ -207,6 +211,7 @@ impl Broker {
             } else {
                 connection
                     .inbound_aliases
+                    .get_or_insert_with(Box::default)
                     .insert(alias, publish.topic.clone());
             }
         }
@@ -502,7 +507,7 @@ impl Broker {
         let Some(connection) = self.connections.get(&conn) else {
             return;
         };
-        let ctx = super::event_context(connection, now);
+        let ctx = super::event_context(connection, self.seed, now);
         let (topic, body) = events::subscriptions(&ctx, subscribed, topics);
         self.publish_event(topic, body, now, out);
     }
