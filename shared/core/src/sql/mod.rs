@@ -35,6 +35,8 @@
 //! - `external`: [`Prefetch`] and [`ExternalResults`], for hosts that resolve external calls
 //!   (the Store, other services) asynchronously between evaluation passes.
 //! - `template`: substitution templates (`${topic(2)}`) for rule actions.
+//! - `fuzzing`, only in the fuzz targets' build (`fuzz/`): the scanner and the payload reader,
+//!   for the JSON target's differential checks.
 //!
 //! Choices where AWS's pages are silent or disagree with themselves:
 //!
@@ -64,6 +66,30 @@ mod value;
 
 #[cfg(test)]
 mod tests;
+
+/// Doors to the payload reader for the fuzz targets in `fuzz/`, which are built with
+/// `--cfg fuzzing`. Not part of thingcore's API: no other build has them.
+#[cfg(fuzzing)]
+#[doc(hidden)]
+pub mod fuzzing {
+    use super::Value;
+
+    /// Whether the JSON scanner takes `bytes` as exactly one JSON document.
+    pub fn json_is_valid(bytes: &[u8]) -> bool {
+        let mut scanner = super::scan::Scanner::new(bytes);
+        scanner.skip_value(0).is_some() && scanner.at_end()
+    }
+
+    /// The payload as a statement that reads all of it sees it (SQL 2016-03-23).
+    pub fn payload(bytes: &[u8]) -> Value<'_> {
+        super::payload::parse_payload(bytes, true)
+    }
+
+    /// The payload as a statement that reads only the top-level `keys` sees it.
+    pub fn payload_keys<'a>(bytes: &'a [u8], keys: &[String]) -> Value<'a> {
+        super::payload::parse_payload_keys(bytes, true, keys)
+    }
+}
 
 pub use ast::{SqlVersion, Statement, UnknownSqlVersion};
 pub use context::{EvalContext, ExternalFunctions, MqttProperties, NoExternalFunctions};
