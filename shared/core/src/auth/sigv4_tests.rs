@@ -134,6 +134,17 @@ fn signed(s: Sign<'_>) -> Owned {
     }
 }
 
+/// An unsigned `GET /mqtt?{query}` to `host`.
+fn mqtt_get<'a>(query: &'a str, host: &'a str) -> HttpRequest<'a> {
+    HttpRequest {
+        method: "GET",
+        path: "/mqtt",
+        query: Some(query),
+        headers: vec![("host", host)],
+        body: b"",
+    }
+}
+
 fn expected(service: &'static str, now: i64) -> Expected<'static> {
     Expected {
         region: REGION,
@@ -433,25 +444,13 @@ fn any_presigning_parameter_alone_is_an_incomplete_signature() {
         "X-Amz-Signature=abc",
         "X-Amz-Credential=AK%2F20261126%2Fus-east-1%2Fiotdevicegateway%2Faws4_request",
     ] {
-        let request = HttpRequest {
-            method: "GET",
-            path: "/mqtt",
-            query: Some(query),
-            headers: vec![("host", "localhost:8080")],
-            body: b"",
-        };
+        let request = mqtt_get(query, "localhost:8080");
         assert!(
             matches!(parse(&request), Err(AuthError::IncompleteSignature(_))),
             "{query}"
         );
     }
-    let unsigned = HttpRequest {
-        method: "GET",
-        path: "/mqtt",
-        query: Some("x-amz-customauthorizer-name=a"),
-        headers: vec![("host", "localhost:8080")],
-        body: b"",
-    };
+    let unsigned = mqtt_get("x-amz-customauthorizer-name=a", "localhost:8080");
     assert!(matches!(parse(&unsigned), Ok(None)));
 }
 
@@ -491,13 +490,7 @@ fn bad_presign_parameters_are_incomplete_signatures() {
         "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=a%2F20261126%2Fus-east-1%2Fiot%2Faws4_request&X-Amz-Date=20261126T230000Z&X-Amz-Expires=0&X-Amz-SignedHeaders=host&X-Amz-Signature=abc",
         "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=a%2F20261126%2Fus-east-1%2Fiot%2Faws4_request&X-Amz-Date=20261126T230000Z&X-Amz-Expires=604801&X-Amz-SignedHeaders=host&X-Amz-Signature=abc",
     ] {
-        let request = HttpRequest {
-            method: "GET",
-            path: "/mqtt",
-            query: Some(query),
-            headers: vec![("host", "localhost")],
-            body: b"",
-        };
+        let request = mqtt_get(query, "localhost");
         let error = parse(&request).expect_err(query);
         assert_eq!(error.aws_error_type(), "IncompleteSignatureException", "{query}");
     }
