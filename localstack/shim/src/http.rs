@@ -38,6 +38,13 @@ pub struct AppState {
     pub auth: Arc<crate::http_auth::HttpAuth>,
     /// The gateway function's handler, behind `/ws`.
     pub gateway: crate::ws::LocalGateway,
+    /// Authenticates the CONNECT of MQTT-over-WebSocket clients whose upgrade request carried
+    /// no credentials (custom authorizers named in the CONNECT username, as the device SDKs'
+    /// `websockets_with_custom_authorizer` does), and lists them for revocation.
+    pub mqtt_auth: Option<(
+        Arc<dyn crate::mqtt::auth::Authenticator>,
+        crate::mqtt::revocation::LiveConnections,
+    )>,
 }
 
 /// The router of the HTTP listener.
@@ -95,8 +102,20 @@ async fn mqtt_websocket(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     caller: Option<axum::Extension<thingcore::auth::Caller>>,
     custom: Option<axum::Extension<crate::http_auth::CustomCaller>>,
+    headers: HeaderMap,
     upgrade: WebSocketUpgrade,
 ) -> Response {
+    if !offers_mqtt_subprotocol(&headers) {
+        tracing::info!(%peer, "MQTT over WebSocket without the mqtt subprotocol: refused");
+        return (
+            StatusCode::BAD_REQUEST,
+            [("x-amzn-ErrorType", "InvalidRequestException")],
+            Json(json!({
+                "message": "MQTT over WebSocket needs the subprotocol mqtt (Sec-WebSocket-Protocol: mqtt)"
+            })),
+        )
+            .into_response();
+    }
     // A presigned URL's access key is the connection's principal, and its policy (from
     // --credentials) the connection's rights at every MQTT door.
     let now = i64::try_from(thingcore::SystemClock.now_millis()).unwrap_or(i64::MAX);
@@ -113,8 +132,20 @@ async fn mqtt_websocket(
         authorization = Some(custom.authorization);
     }
     let max_packet = state.config.max_packet_bytes;
+    // An upgrade without credentials: the CONNECT is authenticated, as on the TCP listeners.
+    let connect_auth = match (&principal, &state.mqtt_auth) {
+        (None, Some((authenticator, live))) => Some(connection::ListenerAuth {
+            authenticator: authenticator.clone(),
+            credentials: crate::mqtt::auth::Credentials {
+                source_ip: Some(peer.ip()),
+                ..Default::default()
+            },
+            live: live.clone(),
+        }),
+        _ => None,
+    };
     upgrade
-        .protocols(["mqtt"])
+        .protocols(MQTT_SUBPROTOCOLS)
         .max_message_size(max_packet + 1024)
         .on_upgrade(move |socket| async move {
             let info = ConnectionInfo {
@@ -122,8 +153,28 @@ async fn mqtt_websocket(
                 principal,
                 authorization,
             };
-            connection::serve(WsTransport::new(socket), info, state.hub, max_packet).await;
+            connection::serve_with(
+                WsTransport::new(socket),
+                info,
+                state.hub,
+                max_packet,
+                connect_auth,
+            )
+            .await;
         })
+}
+
+/// The WebSocket subprotocols MQTT goes by: `mqtt` (3.1.1 and 5), `mqttv3.1`.
+const MQTT_SUBPROTOCOLS: [&str; 2] = ["mqtt", "mqttv3.1"];
+
+/// Whether the upgrade request offers an MQTT subprotocol (AWS IoT requires `mqtt`).
+fn offers_mqtt_subprotocol(headers: &HeaderMap) -> bool {
+    headers
+        .get_all("sec-websocket-protocol")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|p| MQTT_SUBPROTOCOLS.contains(&p.trim()))
 }
 
 fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -283,4 +334,32 @@ async fn get_retained(
         body["userProperties"] = json!(props);
     }
     Ok(Json(body))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_protocols(values: &[&str]) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        for value in values {
+            headers.append(
+                "sec-websocket-protocol",
+                HeaderValue::from_str(value).expect("header value"),
+            );
+        }
+        headers
+    }
+
+    #[test]
+    fn the_mqtt_subprotocol_is_required() {
+        assert!(offers_mqtt_subprotocol(&with_protocols(&["mqtt"])));
+        assert!(offers_mqtt_subprotocol(&with_protocols(&["wamp, mqtt"])));
+        assert!(offers_mqtt_subprotocol(&with_protocols(&[
+            "chat", "mqttv3.1"
+        ])));
+        assert!(!offers_mqtt_subprotocol(&with_protocols(&[])));
+        assert!(!offers_mqtt_subprotocol(&with_protocols(&["chat"])));
+        assert!(!offers_mqtt_subprotocol(&with_protocols(&["mqtt5x"])));
+    }
 }

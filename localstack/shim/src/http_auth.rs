@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
 use std::sync::Arc;
-use thingcore::auth::{self, AuthError, CredentialStore, DataPlaneAction, HttpRequest};
+use thingcore::auth::{self, AuthError, Caller, CredentialStore, DataPlaneAction, HttpRequest};
 use thingcore::policy::{Authorization, IotAction};
 use thingcore::{Clock, SystemClock};
 
@@ -116,6 +116,11 @@ pub async fn authenticate(
         now,
     ) {
         Ok(caller) => caller,
+        // An unsigned MQTT-over-WebSocket upgrade: its CONNECT is authenticated instead
+        // (custom authorizers in the username), strictly under --auth strict.
+        Err(AuthError::MissingAuthenticationToken) if parts.uri.path() == "/mqtt" => {
+            Caller::Anonymous
+        }
         Err(error) => {
             tracing::info!(
                 method = %parts.method, path = %parts.uri.path(), reason = %error,

@@ -34,6 +34,7 @@ fn app(strict: bool) -> Router {
     Router::new()
         .route("/health", get(|| async { "ok" }))
         .route("/things", get(whoami))
+        .route("/mqtt", get(whoami))
         .route("/topics/{*topic}", post(whoami))
         .route("/things/{thing}/shadow", get(whoami))
         .layer(axum::middleware::from_fn_with_state(
@@ -171,4 +172,23 @@ async fn an_identitys_policy_decides_its_data_plane_requests() {
     assert_eq!(send(app(true), shadow).await.0, StatusCode::OK);
     let other = request("GET", "/things/t2/shadow", b"", limited, "iotdata");
     assert_eq!(send(app(true), other).await.0, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn strict_mode_lets_an_unsigned_mqtt_upgrade_through_for_its_connect_to_authenticate() {
+    let (status, _, body) = send(app(true), request("GET", "/mqtt", b"", None, "iot")).await;
+    assert_eq!((status, body.as_str()), (StatusCode::OK, "anonymous"));
+    // A bad signature is still refused at the upgrade.
+    let unknown = request(
+        "GET",
+        "/mqtt",
+        b"",
+        Some(("SOMEONE", "x")),
+        "iotdevicegateway",
+    );
+    let (status, kind, _) = send(app(true), unknown).await;
+    assert_eq!(
+        (status, kind.as_str()),
+        (StatusCode::FORBIDDEN, "UnrecognizedClientException")
+    );
 }

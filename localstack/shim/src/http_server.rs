@@ -6,6 +6,8 @@
 //! - [`HttpLimits::header_read`] to send a request's headers, counted from the moment the
 //!   connection waits for them, so an idle keep-alive connection ends after it too;
 //! - [`HttpLimits::request`] for a whole request, body included: a trickling body gets 408.
+//!
+//! The TLS port hands its HTTPS connections to the same [`HttpFront`] (see [`crate::tls`]).
 
 use axum::body::Body;
 use axum::extract::ConnectInfo;
@@ -18,11 +20,12 @@ use hyper_util::service::TowerToHyperService;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tower::ServiceExt;
 
@@ -47,55 +50,86 @@ impl Default for HttpLimits {
     }
 }
 
-/// Serves `app` on `listener` within `limits` until `stop` resolves.
-pub async fn serve(
-    listener: TcpListener,
+/// The HTTP front: the router and its limits, shared by the plain HTTP listener and the TLS
+/// port's HTTPS connections, which count against the same connection limit.
+#[derive(Clone)]
+pub struct HttpFront {
     app: axum::Router,
     limits: HttpLimits,
-    stop: impl Future<Output = ()>,
-) {
-    let permits = Arc::new(Semaphore::new(limits.max_connections.max(1)));
-    let mut refused: u64 = 0;
-    tokio::pin!(stop);
-    loop {
-        let (stream, peer) = tokio::select! {
-            () = &mut stop => return,
-            accepted = listener.accept() => match accepted {
-                Ok(accepted) => accepted,
-                Err(error) => {
-                    // Out of file descriptors, most likely: give others a moment to close.
-                    tracing::warn!(%error, "accepting an HTTP connection failed");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
-                }
-            },
-        };
-        let Ok(permit) = permits.clone().try_acquire_owned() else {
-            refused += 1;
+    permits: Arc<Semaphore>,
+    refused: Arc<AtomicU64>,
+}
+
+impl HttpFront {
+    /// A front for `app` within `limits`.
+    pub fn new(app: axum::Router, limits: HttpLimits) -> Self {
+        Self {
+            app,
+            limits,
+            permits: Arc::new(Semaphore::new(limits.max_connections.max(1))),
+            refused: Arc::new(AtomicU64::new(0)),
+        }
+    }
+
+    /// Serves one accepted connection on its own task, or closes it at once when the limit
+    /// is reached; `false` then.
+    pub fn spawn_connection<IO>(&self, io: IO, peer: SocketAddr) -> bool
+    where
+        IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
+        let Ok(permit) = self.permits.clone().try_acquire_owned() else {
+            let refused = self.refused.fetch_add(1, Ordering::Relaxed) + 1;
             if refused.is_power_of_two() {
                 tracing::warn!(
                     refused,
-                    max = limits.max_connections,
+                    max = self.limits.max_connections,
                     "HTTP connection limit reached: connections closed"
                 );
             }
-            drop(stream);
-            continue;
+            return false;
         };
         tokio::spawn(serve_connection(
             Counted {
-                io: stream,
+                io,
                 _permit: permit,
             },
             peer,
-            app.clone(),
-            limits,
+            self.app.clone(),
+            self.limits,
         ));
+        true
+    }
+
+    /// Serves connections from `listener` until `stop` resolves.
+    pub async fn serve(&self, listener: TcpListener, stop: impl Future<Output = ()>) {
+        tokio::pin!(stop);
+        loop {
+            let (stream, peer) = tokio::select! {
+                () = &mut stop => return,
+                accepted = listener.accept() => match accepted {
+                    Ok(accepted) => accepted,
+                    Err(error) => {
+                        // Out of file descriptors, most likely: give others a moment to close.
+                        tracing::warn!(%error, "accepting an HTTP connection failed");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                },
+            };
+            self.spawn_connection(stream, peer);
+        }
     }
 }
 
 /// Serves one connection (and its upgrade, if it asks for one).
-async fn serve_connection(io: Counted, peer: SocketAddr, app: axum::Router, limits: HttpLimits) {
+async fn serve_connection<IO>(
+    io: Counted<IO>,
+    peer: SocketAddr,
+    app: axum::Router,
+    limits: HttpLimits,
+) where
+    IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
     let service = tower::service_fn(move |request: hyper::Request<Incoming>| {
         let app = app.clone();
         async move {
@@ -130,12 +164,12 @@ fn request_timeout() -> Response {
 }
 
 /// A connection that holds its place under the limit until it is dropped, upgraded or not.
-struct Counted {
-    io: TcpStream,
+struct Counted<IO> {
+    io: IO,
     _permit: OwnedSemaphorePermit,
 }
 
-impl AsyncRead for Counted {
+impl<IO: AsyncRead + Unpin> AsyncRead for Counted<IO> {
     fn poll_read(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -145,7 +179,7 @@ impl AsyncRead for Counted {
     }
 }
 
-impl AsyncWrite for Counted {
+impl<IO: AsyncWrite + Unpin> AsyncWrite for Counted<IO> {
     fn poll_write(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,

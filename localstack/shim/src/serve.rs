@@ -166,17 +166,36 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
         mqtt_listener,
         handle.clone(),
         config.max_packet_bytes,
-        plain_authenticator,
+        plain_authenticator.clone(),
         live.clone(),
         stop_rx.clone(),
     ));
+    let limits = crate::http_server::HttpLimits {
+        max_connections: options.http_max_connections,
+        header_read: std::time::Duration::from_secs(options.http_header_timeout.max(1)),
+        request: std::time::Duration::from_secs(options.http_request_timeout.max(1)),
+    };
+    let state = http::AppState {
+        hub: handle.clone(),
+        config: Arc::new(config.clone()),
+        shadows: shadow_service,
+        registry: registry.clone(),
+        auth: http_auth,
+        gateway: ws_gateway,
+        mqtt_auth: Some((plain_authenticator.clone(), live.clone())),
+    };
+    // One front for HTTP on the plain port and HTTPS on the TLS port, under one limit.
+    let http_front = crate::http_server::HttpFront::new(http::app(state), limits);
     let tls_task = tokio::spawn(tls::accept(
         tls_listener,
-        acceptor,
-        handle.clone(),
-        config.max_packet_bytes,
-        authenticator,
-        live.clone(),
+        tls::TlsPort {
+            acceptor,
+            hub: handle.clone(),
+            max_packet: config.max_packet_bytes,
+            authenticator,
+            live: live.clone(),
+            http: http_front.clone(),
+        },
         stop_rx.clone(),
     ));
     let revocation_task = tokio::spawn(revocation::watch(
@@ -197,32 +216,27 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
     println!("thingcore: authorizer {}", authorizer_functions.describe());
     println!("thingcore: mqtt listening on mqtt://{mqtt_addr}");
     println!("thingcore: tls listening on mqtts://{tls_addr}");
+    println!("thingcore: https listening on https://{tls_addr} (the TLS port, ALPN http/1.1)");
+    println!("thingcore: wss listening on wss://{tls_addr}/mqtt");
     println!(
         "thingcore: tls-server certificate {} key {} for {}",
         tls_files.server_certificate.display(),
         tls_files.server_key.display(),
         options.tls_hostname.join(",")
     );
+    println!("thingcore: ca certificate {ca_line}");
+    println!(
+        "thingcore: sdk endpoint={} port={} ca_filepath={} region={} (AWS IoT Device SDK builders; see the README)",
+        options.tls_hostname.first().map_or("localhost", String::as_str),
+        tls_addr.port(),
+        tls_files.ca.display(),
+        registry.config().region,
+    );
     println!("thingcore: websocket listening on ws://{http_addr}/mqtt");
     println!("thingcore: http listening on http://{http_addr}");
-    println!("thingcore: ca certificate {ca_line}");
     tracing::info!(%http_addr, %mqtt_addr, store = %opened.description, "thingcore serving");
 
-    let state = http::AppState {
-        hub: handle,
-        config: Arc::new(config),
-        shadows: shadow_service,
-        registry,
-        auth: http_auth,
-        gateway: ws_gateway,
-    };
-    let limits = crate::http_server::HttpLimits {
-        max_connections: options.http_max_connections,
-        header_read: std::time::Duration::from_secs(options.http_header_timeout.max(1)),
-        request: std::time::Duration::from_secs(options.http_request_timeout.max(1)),
-    };
-    let server =
-        crate::http_server::serve(http_listener, http::app(state), limits, stopped(stop_rx));
+    let server = http_front.serve(http_listener, stopped(stop_rx));
     tokio::select! {
         () = server => {}
         () = signals.recv() => {}

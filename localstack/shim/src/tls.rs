@@ -9,9 +9,17 @@
 //! 3.1.1: 5) and the reason is logged. A client without a certificate completes the handshake
 //! too, and is refused unless another authenticator (custom authorizers) accepts it.
 //!
+//! One port serves what AWS IoT serves on 443, told apart by ALPN ([`route`]): MQTT for
+//! `x-amzn-mqtt-ca` and `mqtt`, HTTPS (the data-plane API, and MQTT over WebSocket at
+//! `wss://.../mqtt`) for `http/1.1`. A client that offers no ALPN gets what its first bytes
+//! ask for: an HTTP request line is HTTP, anything else MQTT (as on AWS's port 8883). A
+//! client that offers only protocols we do not speak fails the handshake
+//! (`no_application_protocol`, RFC 7301).
+//!
 //! `thingcore serve` writes `ca.pem`, `server.pem` and `server.key` into the data directory so
 //! that `mosquitto_pub --cafile <data-dir>/ca.pem` can verify the server.
 
+use crate::http_server::HttpFront;
 use crate::mqtt::auth::{Authenticator, Credentials};
 use crate::mqtt::connection::{self, ListenerAuth};
 use crate::mqtt::revocation::LiveConnections;
@@ -25,11 +33,14 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer, UnixTime};
 use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
 use rustls::{DigitallySignedStruct, DistinguishedName, ServerConfig, SignatureScheme};
 use std::io;
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 use thingcore::broker::ConnectionInfo;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tokio_rustls::server::TlsStream;
@@ -37,6 +48,37 @@ use tokio_rustls::TlsAcceptor;
 
 /// How long a client has to complete the TLS handshake.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The ALPN protocols the port speaks, as AWS IoT's port 443: MQTT with a client certificate,
+/// MQTT (custom authorizers), HTTP/1.1 (HTTPS and WSS).
+pub const ALPN_PROTOCOLS: [&[u8]; 3] = [b"x-amzn-mqtt-ca", b"mqtt", b"http/1.1"];
+
+/// What a TLS connection carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TlsRoute {
+    /// MQTT packets.
+    Mqtt,
+    /// HTTP/1.1 requests: the data-plane API and the `/mqtt` WebSocket upgrade.
+    Http,
+    /// An HTTP request on an MQTT ALPN: answered with 400 and closed.
+    HttpOnMqttAlpn,
+}
+
+/// Which protocol a connection speaks, from the ALPN protocol the handshake chose and the
+/// first byte the client sent.
+///
+/// An MQTT stream must start with CONNECT (`0x10`), and an HTTP request with its method in
+/// capitals (`GET`, `POST`, ...), so the first byte tells them apart.
+pub fn route(alpn: Option<&[u8]>, first_byte: u8) -> TlsRoute {
+    let looks_like_http = first_byte.is_ascii_uppercase();
+    match alpn {
+        Some(b"http/1.1") => TlsRoute::Http,
+        Some(_) if looks_like_http => TlsRoute::HttpOnMqttAlpn,
+        Some(_) => TlsRoute::Mqtt,
+        None if looks_like_http => TlsRoute::Http,
+        None => TlsRoute::Mqtt,
+    }
+}
 
 /// What can go wrong setting up TLS.
 #[derive(Debug, thiserror::Error)]
@@ -111,10 +153,11 @@ pub fn server_config(certificate_pem: &str, key_pem: &str) -> Result<ServerConfi
     let verifier = Arc::new(RegistryClientVerifier {
         algorithms: provider.signature_verification_algorithms,
     });
-    let config = ServerConfig::builder_with_provider(provider)
+    let mut config = ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()?
         .with_client_cert_verifier(verifier)
         .with_single_cert(chain, key)?;
+    config.alpn_protocols = ALPN_PROTOCOLS.iter().map(|p| p.to_vec()).collect();
     Ok(config)
 }
 
@@ -170,74 +213,98 @@ impl ClientCertVerifier for RegistryClientVerifier {
     }
 }
 
-impl Transport for TlsStream<TcpStream> {
+/// A TLS connection and the first bytes read from it to choose its [`route`], which the
+/// protocol gets first.
+pub struct TlsConnection {
+    stream: TlsStream<TcpStream>,
+    first: BytesMut,
+}
+
+impl Transport for TlsConnection {
     async fn read(&mut self, buf: &mut BytesMut) -> io::Result<usize> {
+        if !self.first.is_empty() {
+            let n = self.first.len();
+            buf.extend_from_slice(&self.first);
+            self.first = BytesMut::new();
+            return Ok(n);
+        }
         crate::mqtt::transport::make_room(buf);
-        self.read_buf(buf).await
+        self.stream.read_buf(buf).await
     }
 
     async fn write(&mut self, bytes: &[u8]) -> io::Result<()> {
-        self.write_all(bytes).await?;
-        self.flush().await
+        self.stream.write_all(bytes).await?;
+        self.stream.flush().await
     }
 
     async fn close(&mut self) {
-        let _ = self.shutdown().await;
+        let _ = self.stream.shutdown().await;
     }
 
     fn quick_ack(&self) {
-        crate::mqtt::transport::quick_ack(self.get_ref().0);
+        crate::mqtt::transport::quick_ack(self.stream.get_ref().0);
     }
 }
 
-/// Accepts TLS connections until `stop` changes; each is authenticated by `authenticator`.
-pub async fn accept(
-    listener: TcpListener,
-    acceptor: TlsAcceptor,
-    hub: HubHandle,
-    max_packet: usize,
-    authenticator: Arc<dyn Authenticator>,
-    live: LiveConnections,
-    mut stop: watch::Receiver<bool>,
-) {
+impl AsyncRead for TlsConnection {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        if !self.first.is_empty() {
+            let n = self.first.len().min(buf.remaining());
+            buf.put_slice(&self.first.split_to(n));
+            return Poll::Ready(Ok(()));
+        }
+        Pin::new(&mut self.stream).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for TlsConnection {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.stream).poll_write(cx, buf)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.stream).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.stream).poll_shutdown(cx)
+    }
+}
+
+/// What the TLS port serves: the MQTT broker and the HTTP front.
+#[derive(Clone)]
+pub struct TlsPort {
+    /// The TLS configuration (server certificate, ALPN).
+    pub acceptor: TlsAcceptor,
+    /// The hub MQTT connections join.
+    pub hub: HubHandle,
+    /// The largest MQTT packet accepted.
+    pub max_packet: usize,
+    /// Authenticates MQTT clients.
+    pub authenticator: Arc<dyn Authenticator>,
+    /// Live MQTT connections, for revocation.
+    pub live: LiveConnections,
+    /// Serves HTTPS connections, within the HTTP listener's limits.
+    pub http: HttpFront,
+}
+
+/// Accepts TLS connections until `stop` changes; each is served as [`route`] says.
+pub async fn accept(listener: TcpListener, port: TlsPort, mut stop: watch::Receiver<bool>) {
     loop {
         tokio::select! {
             _ = stop.changed() => return,
             accepted = listener.accept() => match accepted {
                 Ok((stream, peer)) => {
                     let _ = stream.set_nodelay(true);
-                    let acceptor = acceptor.clone();
-                    let hub = hub.clone();
-                    let authenticator = authenticator.clone();
-                    let live = live.clone();
-                    tokio::spawn(async move {
-                        let tls = match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
-                            Ok(Ok(tls)) => tls,
-                            Ok(Err(error)) => {
-                                tracing::info!(%peer, %error, "TLS handshake failed");
-                                return;
-                            }
-                            Err(_) => {
-                                tracing::info!(%peer, "TLS handshake timed out");
-                                return;
-                            }
-                        };
-                        let session = tls.get_ref().1;
-                        let credentials = Credentials {
-                            client_certificates: session
-                                .peer_certificates()
-                                .map(|certs| certs.iter().map(|c| c.to_vec()).collect())
-                                .unwrap_or_default(),
-                            server_name: session.server_name().map(str::to_string),
-                            source_ip: Some(peer.ip()),
-                        };
-                        let info = ConnectionInfo {
-                            ip_address: Some(peer.ip().to_string()),
-                            ..ConnectionInfo::default()
-                        };
-                        let auth = ListenerAuth { authenticator, credentials, live };
-                        connection::serve_with(tls, info, hub, max_packet, Some(auth)).await;
-                    });
+                    tokio::spawn(port.clone().serve(stream, peer));
                 }
                 Err(error) => {
                     tracing::warn!(%error, "accepting a TLS connection failed");
@@ -245,5 +312,134 @@ pub async fn accept(
                 }
             }
         }
+    }
+}
+
+impl TlsPort {
+    /// Completes the handshake, reads the first bytes and serves the connection.
+    async fn serve(self, stream: TcpStream, peer: SocketAddr) {
+        let Some(mut tls) = handshake(&self.acceptor, stream, peer).await else {
+            return;
+        };
+        let mut first = BytesMut::new();
+        match tokio::time::timeout(HANDSHAKE_TIMEOUT, tls.read_buf(&mut first)).await {
+            Ok(Ok(n)) if n > 0 => {}
+            Ok(Ok(_)) | Ok(Err(_)) => return,
+            Err(_) => {
+                tracing::info!(%peer, "TLS client sent nothing after the handshake: closed");
+                return;
+            }
+        }
+        let session = tls.get_ref().1;
+        let alpn = session.alpn_protocol().map(<[u8]>::to_vec);
+        let credentials = Credentials {
+            client_certificates: session
+                .peer_certificates()
+                .map(|certs| certs.iter().map(|c| c.to_vec()).collect())
+                .unwrap_or_default(),
+            server_name: session.server_name().map(str::to_string),
+            source_ip: Some(peer.ip()),
+        };
+        let connection = TlsConnection { stream: tls, first };
+        match route(alpn.as_deref(), connection.first[0]) {
+            TlsRoute::Http => {
+                self.http.spawn_connection(connection, peer);
+            }
+            TlsRoute::Mqtt => {
+                let info = ConnectionInfo {
+                    ip_address: Some(peer.ip().to_string()),
+                    ..ConnectionInfo::default()
+                };
+                let auth = ListenerAuth {
+                    authenticator: self.authenticator,
+                    credentials,
+                    live: self.live,
+                };
+                connection::serve_with(connection, info, self.hub, self.max_packet, Some(auth))
+                    .await;
+            }
+            TlsRoute::HttpOnMqttAlpn => {
+                let alpn =
+                    String::from_utf8_lossy(alpn.as_deref().unwrap_or_default()).into_owned();
+                tracing::info!(%peer, %alpn, "an HTTP request on an MQTT ALPN protocol: refused");
+                refuse_http(connection, &alpn).await;
+            }
+        }
+    }
+}
+
+/// The TLS handshake within [`HANDSHAKE_TIMEOUT`]; failures are logged once and closed.
+async fn handshake(
+    acceptor: &TlsAcceptor,
+    stream: TcpStream,
+    peer: SocketAddr,
+) -> Option<TlsStream<TcpStream>> {
+    match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
+        Ok(Ok(tls)) => Some(tls),
+        Ok(Err(error)) => {
+            if error.to_string().contains("NoApplicationProtocol") {
+                tracing::info!(%peer, "TLS handshake refused: the client offered no ALPN protocol this port speaks (x-amzn-mqtt-ca, mqtt, http/1.1)");
+            } else {
+                tracing::info!(%peer, %error, "TLS handshake failed");
+            }
+            None
+        }
+        Err(_) => {
+            tracing::info!(%peer, "TLS handshake timed out");
+            None
+        }
+    }
+}
+
+/// Answers an HTTP request that came on an MQTT ALPN protocol with 400, then closes.
+async fn refuse_http(mut connection: TlsConnection, alpn: &str) {
+    let body = format!(
+        "{{\"message\":\"this connection negotiated the MQTT ALPN protocol '{alpn}'; HTTPS and WSS need ALPN http/1.1 (or none)\"}}"
+    );
+    let response = format!(
+        "HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\nx-amzn-ErrorType: InvalidRequestException\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let _ = tokio::time::timeout(HANDSHAKE_TIMEOUT, async {
+        let _ = connection.stream.write_all(response.as_bytes()).await;
+        let _ = connection.stream.shutdown().await;
+    })
+    .await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn alpn_chooses_the_protocol() {
+        assert_eq!(route(Some(b"x-amzn-mqtt-ca"), 0x10), TlsRoute::Mqtt);
+        assert_eq!(route(Some(b"mqtt"), 0x10), TlsRoute::Mqtt);
+        assert_eq!(route(Some(b"http/1.1"), b'G'), TlsRoute::Http);
+        // hyper answers an MQTT packet on http/1.1 with 400 itself.
+        assert_eq!(route(Some(b"http/1.1"), 0x10), TlsRoute::Http);
+    }
+
+    #[test]
+    fn without_alpn_the_first_byte_chooses() {
+        assert_eq!(route(None, 0x10), TlsRoute::Mqtt);
+        for method in ["GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS", "PATCH"] {
+            assert_eq!(
+                route(None, method.as_bytes()[0]),
+                TlsRoute::Http,
+                "{method}"
+            );
+        }
+        // Garbage goes to MQTT, whose decoder refuses it.
+        assert_eq!(route(None, 0x00), TlsRoute::Mqtt);
+    }
+
+    #[test]
+    fn an_http_request_on_an_mqtt_alpn_is_refused() {
+        assert_eq!(route(Some(b"mqtt"), b'G'), TlsRoute::HttpOnMqttAlpn);
+        assert_eq!(
+            route(Some(b"x-amzn-mqtt-ca"), b'P'),
+            TlsRoute::HttpOnMqttAlpn
+        );
     }
 }
