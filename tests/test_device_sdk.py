@@ -390,3 +390,75 @@ def test_strict_mode_authenticates_the_connect_of_an_unsigned_wss_upgrade(serve,
     finally:
         anonymous.loop_stop()
         anonymous.disconnect()
+
+
+def https_with_certificate(core, method, path, cert, key, body=b""):
+    """A request on the TLS port with a client certificate and no signature, as a device
+    publishes over HTTPS (`curl --cert --key --cacert https://endpoint:8443/topics/...`)."""
+    import urllib.error
+    import urllib.request
+
+    context = ssl.create_default_context(cafile=core["sdk"]["ca_filepath"])
+    context.load_cert_chain(cert, key)
+    request = urllib.request.Request(f"https://localhost:{core['server'].tls_port}{path}",
+                                     data=body if method == "POST" else None, method=method)
+    try:
+        with urllib.request.urlopen(request, context=context, timeout=TIMEOUT) as answer:
+            return answer.status, answer.headers.get("x-amzn-ErrorType"), answer.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers.get("x-amzn-ErrorType"), error.read()
+
+
+def test_https_publish_with_a_client_certificate(core):
+    device = (str(core["data"] / "device.pem"), str(core["data"] / "device.key"))
+    watcher = V5(core, "mtls", "https-cert-watcher")
+    watcher.client.subscribe(mqtt5.SubscribePacket(subscriptions=[
+        mqtt5.Subscription(topic_filter="https-cert/#", qos=mqtt5.QoS.AT_LEAST_ONCE)])).result(TIMEOUT)
+    status, _, _ = https_with_certificate(core, "POST", "/topics/https-cert/x?qos=1", *device, body=b"from a device")
+    assert status == 200
+    message = watcher.received.get(timeout=TIMEOUT)
+    assert (message.topic, message.payload) == ("https-cert/x", b"from a device")
+    watcher.stop()
+    # Shadows too: a data-plane request.
+    status, _, body = https_with_certificate(core, "POST", "/things/https-cert-thing/shadow", *device,
+                                             body=json.dumps({"state": {"reported": {"on": True}}}).encode())
+    assert status == 200, body
+    # The control plane is IAM's (SigV4), not a certificate's.
+    status, kind, body = https_with_certificate(core, "GET", "/things", *device)
+    assert (status, kind) == (403, "ForbiddenException"), body
+
+
+def test_https_with_an_unregistered_certificate_is_refused(core, tmp_path):
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "stranger")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
+            .not_valid_after(now + datetime.timedelta(days=1)).sign(key, hashes.SHA256()))
+    (tmp_path / "stranger.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (tmp_path / "stranger.key").write_bytes(key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    status, kind, body = https_with_certificate(core, "POST", "/topics/https-cert/x", str(tmp_path / "stranger.pem"),
+                                                str(tmp_path / "stranger.key"), body=b"no")
+    assert (status, kind) == (403, "ForbiddenException"), body
+    assert b"not accepted" in body
+
+
+def test_https_requests_get_the_certificates_policy(core, tmp_path):
+    iot = boto3.client("iot", endpoint_url=core["server"].http_url, region_name="us-east-1",
+                       aws_access_key_id="test", aws_secret_access_key="test")
+    made = iot.create_keys_and_certificate(setAsActive=True)
+    (tmp_path / "limited.pem").write_text(made["certificatePem"])
+    (tmp_path / "limited.key").write_text(made["keyPair"]["PrivateKey"])
+    iot.create_policy(policyName="https-limited", policyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "iot:Publish", "Resource": "arn:aws:iot:*:*:topic/limited/*"}]}))
+    iot.attach_policy(policyName="https-limited", target=made["certificateArn"])
+    limited = (str(tmp_path / "limited.pem"), str(tmp_path / "limited.key"))
+    assert https_with_certificate(core, "POST", "/topics/limited/ok", *limited, body=b"x")[0] == 200
+    status, kind, body = https_with_certificate(core, "POST", "/topics/elsewhere", *limited, body=b"x")
+    assert (status, kind) == (401, "UnauthorizedException"), body

@@ -18,13 +18,16 @@ RSS every 250 ms.
 
 The run passes when every round delivered everything, `/health` always answered (within
 `--health-limit` seconds), and RSS stayed flat after warm-up: the highest RSS of the last two
-rounds is at most 25% (plus 16 MiB) above the highest of the first two under faults (one round
-of each QoS). QoS 1 rounds send an eighth of `--messages`: QoS 1 publishers are not held back
+rounds is at most 25% (plus 16 MiB) above the highest of the two rounds right after warm-up.
+Warm-up lasts until the stuck subscriber's queue is full (it takes every QoS 1 message up to
+its bound, MAX_QUEUED, and grows until then; after that its messages are dropped and counted),
+so by default the run has as many rounds as that takes and four more. QoS 1 rounds send an
+eighth of `--messages`: QoS 1 publishers are not held back
 by subscribers, and a longer round would fill the healthy subscribers' queues on two cores. It prints one
 line per round (rate, p99, RSS, /health) and a summary, and exits 1 when a check failed, 2 on
 an error of the test itself.
 
-    tests/faults/driver.py [--rounds 6] [--messages 20000] [--publishers 8] [--subscribers 2]
+    tests/faults/driver.py [--rounds N] [--messages 20000] [--publishers 8] [--subscribers 2]
 
 The binaries are $THINGCORE_BIN (else target/debug/thingcore) and thingcore-load beside it.
 `scripts/fault-load` runs this on a release build.
@@ -212,11 +215,21 @@ class Sampler(threading.Thread):
             time.sleep(0.1)
 
 
-def load_round(server, args, qos):
+def round_messages(args, qos):
     # QoS 1 publishers are never held back by a subscriber, so a round larger than what the
     # healthy subscribers can take in before their queues (MAX_QUEUED) fill would measure the
     # slow-consumer policy; an eighth of the QoS 0 round stays well inside it.
-    messages = args.messages if qos == 0 else max(args.messages // 8, args.publishers)
+    return args.messages if qos == 0 else max(args.messages // 8, args.publishers)
+
+
+def warm_up_rounds(args):
+    """Rounds (alternately QoS 0 and 1) until the stuck subscriber's queue is full."""
+    qos1_rounds = -(-MAX_QUEUED // round_messages(args, 1))
+    return 2 * qos1_rounds
+
+
+def load_round(server, args, qos):
+    messages = round_messages(args, qos)
     result = subprocess.run(
         [str(LOAD), "run", "--port", str(server.mqtt_port), "--publishers", str(args.publishers),
          "--subscribers", str(args.subscribers), "--pattern", "all", "--qos", str(qos),
@@ -231,12 +244,16 @@ def load_round(server, args, qos):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rounds", type=int, default=6, help="rounds under faults (after one baseline)")
+    parser.add_argument("--rounds", type=int, default=None,
+                        help="rounds under faults, after one baseline (default: warm-up and 4 more)")
     parser.add_argument("--messages", type=int, default=20000, help="messages per round, all publishers")
     parser.add_argument("--publishers", type=int, default=8)
     parser.add_argument("--subscribers", type=int, default=2, help="healthy subscribers")
     parser.add_argument("--health-limit", type=float, default=2.0, help="slowest /health answer allowed, s")
     args = parser.parse_args()
+    warm_up = warm_up_rounds(args)
+    if args.rounds is None:
+        args.rounds = warm_up + 4
 
     server = Server()
     failures = []
@@ -275,17 +292,18 @@ def main():
         sampler.stopping = True
 
         under = [r for r in rows if r[0].startswith("faults")]
-        if len(under) >= 4:
-            # Warm-up is one round of each QoS; then the queues are as deep as they get.
-            first = max(r[3] for r in under[:2])
+        if len(under) >= warm_up + 4:
+            # After warm-up every queue is as deep as it gets.
+            first = max(r[3] for r in under[warm_up:warm_up + 2])
             last = max(r[3] for r in under[-2:])
             flat = last <= first * 1.25 + 16 * 1024
-            print(f"RSS under faults: warm-up max {first / 1024:.1f} MiB, last two rounds max {last / 1024:.1f} MiB"
-                  f" ({'flat' if flat else 'GROWING'})")
+            print(f"RSS under faults: after warm-up ({warm_up} rounds) max {first / 1024:.1f} MiB, "
+                  f"last two rounds max {last / 1024:.1f} MiB ({'flat' if flat else 'GROWING'})")
             if not flat:
                 failures.append(f"RSS grew from {first} KiB to {last} KiB")
         else:
-            print(f"RSS under faults: max {max(r[3] for r in under) / 1024:.1f} MiB (too few rounds to compare)")
+            print(f"RSS under faults: max {max(r[3] for r in under) / 1024:.1f} MiB (too few rounds to compare:"
+                  f" warm-up takes {warm_up})")
         print(f"errorAction messages seen: {watcher.count:,} ({watcher.throttled:,} throttled), "
               f"stuck subscriber still connected: {stuck.fileno() >= 0}")
         dead.close()

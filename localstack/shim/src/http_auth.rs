@@ -108,13 +108,29 @@ pub async fn authenticate(
         body: &bytes,
     };
     let now = i64::try_from(SystemClock.now_millis()).unwrap_or(i64::MAX);
-    let caller = match auth::authenticate(
+    let authenticated = auth::authenticate(
         &signed,
         &config.credentials,
         config.strict,
         &config.region,
         now,
-    ) {
+    );
+    let unsigned = matches!(
+        authenticated,
+        Ok(Caller::Anonymous) | Err(AuthError::MissingAuthenticationToken)
+    );
+    if unsigned && parts.uri.path() != "/mqtt" {
+        if let Some(certificates) = parts.extensions.get::<ClientCertificates>().cloned() {
+            if let Err(refused) = certificate_auth(&config, &parts, &certificates).await {
+                return refused;
+            }
+            parts.extensions.insert(Caller::Anonymous);
+            return next
+                .run(Request::from_parts(parts, Body::from(bytes)))
+                .await;
+        }
+    }
+    let caller = match authenticated {
         Ok(caller) => caller,
         // An unsigned MQTT-over-WebSocket upgrade: its CONNECT is authenticated instead
         // (custom authorizers in the username), strictly under --auth strict.
@@ -142,6 +158,58 @@ pub async fn authenticate(
     parts.extensions.insert(caller);
     next.run(Request::from_parts(parts, Body::from(bytes)))
         .await
+}
+
+/// The client certificate chain of an HTTPS request on the TLS port (DER, the client's own
+/// first), as a request extension.
+#[derive(Debug, Clone)]
+pub struct ClientCertificates(pub Arc<Vec<Vec<u8>>>);
+
+/// An unsigned HTTPS request with a client certificate, as AWS IoT's HTTPS device endpoint
+/// takes it: data-plane requests only, the certificate checked against the registry and its
+/// policies deciding the action.
+async fn certificate_auth(
+    config: &HttpAuth,
+    parts: &axum::http::request::Parts,
+    certificates: &ClientCertificates,
+) -> Result<(), Response> {
+    let Some(action) =
+        auth::data_plane_action(parts.method.as_str(), parts.uri.path(), parts.uri.query())
+    else {
+        return Err(refuse_custom(
+            StatusCode::FORBIDDEN,
+            "ForbiddenException",
+            "a client certificate authenticates data-plane requests only (publish, retained \
+             messages, shadows); sign control-plane requests with SigV4"
+                .into(),
+        ));
+    };
+    let Some((registry, _)) = &config.custom else {
+        return Err(refuse_custom(
+            StatusCode::FORBIDDEN,
+            "ForbiddenException",
+            "client certificates are not checked on this listener".into(),
+        ));
+    };
+    let principal = match registry
+        .authenticate_certificate(&certificates.0, None)
+        .await
+    {
+        Ok(principal) => principal,
+        Err(error) => {
+            tracing::info!(path = %parts.uri.path(), reason = %error, "client certificate refused");
+            return Err(refuse_custom(
+                StatusCode::FORBIDDEN,
+                "ForbiddenException",
+                format!("the client certificate is not accepted: {error}"),
+            ));
+        }
+    };
+    if let Err(error) = authorize(&principal.authorization, &action) {
+        tracing::info!(certificate = %principal.certificate_id, reason = %error, "request not authorized");
+        return Err(refusal(&error));
+    }
+    Ok(())
 }
 
 fn refuse_custom(status: StatusCode, kind: &'static str, message: String) -> Response {

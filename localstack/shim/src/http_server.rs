@@ -9,6 +9,7 @@
 //!
 //! The TLS port hands its HTTPS connections to the same [`HttpFront`] (see [`crate::tls`]).
 
+use crate::http_auth::ClientCertificates;
 use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::response::{IntoResponse, Response};
@@ -72,8 +73,14 @@ impl HttpFront {
     }
 
     /// Serves one accepted connection on its own task, or closes it at once when the limit
-    /// is reached; `false` then.
-    pub fn spawn_connection<IO>(&self, io: IO, peer: SocketAddr) -> bool
+    /// is reached; `false` then. The client certificates of an HTTPS connection go with each
+    /// of its requests.
+    pub fn spawn_connection<IO>(
+        &self,
+        io: IO,
+        peer: SocketAddr,
+        certificates: Option<ClientCertificates>,
+    ) -> bool
     where
         IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
@@ -94,6 +101,7 @@ impl HttpFront {
                 _permit: permit,
             },
             peer,
+            certificates,
             self.app.clone(),
             self.limits,
         ));
@@ -116,7 +124,7 @@ impl HttpFront {
                     }
                 },
             };
-            self.spawn_connection(stream, peer);
+            self.spawn_connection(stream, peer, None);
         }
     }
 }
@@ -125,6 +133,7 @@ impl HttpFront {
 async fn serve_connection<IO>(
     io: Counted<IO>,
     peer: SocketAddr,
+    certificates: Option<ClientCertificates>,
     app: axum::Router,
     limits: HttpLimits,
 ) where
@@ -132,9 +141,13 @@ async fn serve_connection<IO>(
 {
     let service = tower::service_fn(move |request: hyper::Request<Incoming>| {
         let app = app.clone();
+        let certificates = certificates.clone();
         async move {
             let mut request = request.map(Body::new);
             request.extensions_mut().insert(ConnectInfo(peer));
+            if let Some(certificates) = certificates {
+                request.extensions_mut().insert(certificates);
+            }
             let response = match tokio::time::timeout(limits.request, app.oneshot(request)).await {
                 Ok(Ok(response)) => response,
                 Ok(Err(never)) => match never {},

@@ -19,6 +19,7 @@
 //! `thingcore serve` writes `ca.pem`, `server.pem` and `server.key` into the data directory so
 //! that `mosquitto_pub --cafile <data-dir>/ca.pem` can verify the server.
 
+use crate::http_auth::ClientCertificates;
 use crate::http_server::HttpFront;
 use crate::mqtt::auth::{Authenticator, Credentials};
 use crate::mqtt::connection::{self, ListenerAuth};
@@ -343,7 +344,9 @@ impl TlsPort {
         let connection = TlsConnection { stream: tls, first };
         match route(alpn.as_deref(), connection.first[0]) {
             TlsRoute::Http => {
-                self.http.spawn_connection(connection, peer);
+                let certificates = (!credentials.client_certificates.is_empty())
+                    .then(|| ClientCertificates(Arc::new(credentials.client_certificates)));
+                self.http.spawn_connection(connection, peer, certificates);
             }
             TlsRoute::Mqtt => {
                 let info = ConnectionInfo {
