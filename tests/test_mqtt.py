@@ -300,6 +300,40 @@ def test_a_second_connect_closes_the_connection(broker):
     assert (data, closed) == (bytes([0xE0, 0x01, 0x82]), True)
 
 
+def read_exactly(s, n, limit=5.0):
+    s.settimeout(limit)
+    data = b""
+    while len(data) < n:
+        chunk = s.recv(n - len(data))
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
+def test_packets_sent_with_connect_are_not_held_back(broker):
+    # A client may send SUBSCRIBE and PUBLISH without waiting for CONNACK (MQTT 3.1.1
+    # §3.1.4): whatever arrived in the same read as CONNECT is handled at once, not after
+    # the client's next packet (for a quiet client, its next PINGREQ).
+    topic = b"pipelined/t"
+    subscribe = bytes([0x82, 2 + 2 + len(topic) + 1]) + struct.pack(">H", 7) \
+        + struct.pack(">H", len(topic)) + topic + b"\x01"
+    publish = bytes([0x32, 2 + len(topic) + 2 + 2]) + struct.pack(">H", len(topic)) + topic \
+        + struct.pack(">H", 9) + b"hi"
+    connect = bytes([0x10, 0x0E, 0, 4]) + b"MQTT" + bytes([4, 2, 0, 60, 0, 2]) + b"pl"
+    s = raw_connect(broker.mqtt_port, connect + subscribe + publish)
+    assert read_exactly(s, 4) == bytes([0x20, 0x02, 0, 0])
+    assert read_exactly(s, 5) == bytes([0x90, 0x03, 0, 7, 1])
+    # The PUBACK and the subscriber's own copy of the message, in either order.
+    puback = bytes([0x40, 0x02, 0, 9])
+    delivery_length = 2 + 2 + len(topic) + 2 + 2
+    rest = read_exactly(s, len(puback) + delivery_length)
+    assert puback in rest, rest
+    delivery = rest.replace(puback, b"", 1)
+    assert delivery[:2 + 2 + len(topic)] == bytes([0x32, delivery_length - 2]) + struct.pack(">H", len(topic)) + topic
+    assert delivery.endswith(b"hi"), rest
+
+
 def test_a_huge_remaining_length_claim_is_refused_at_once(broker):
     s = raw_connect(broker.mqtt_port, V311_CONNECT)
     assert s.recv(4) == bytes([0x20, 0x02, 0, 0])

@@ -306,6 +306,8 @@ def main():
                   f" warm-up takes {warm_up})")
         print(f"errorAction messages seen: {watcher.count:,} ({watcher.throttled:,} throttled), "
               f"stuck subscriber still connected: {stuck.fileno() >= 0}")
+        if watcher.count == 0:
+            failures.append("no errorAction message arrived: failed actions must reach the errorAction")
         dead.close()
     except Exception as error:  # noqa: BLE001 (any error of the driver itself)
         print(f"error: {error}", file=sys.stderr)

@@ -226,6 +226,15 @@ impl<T: Transport> Open<T> {
         let version = self.version;
         let mut keep_alive: Option<Duration> = None;
         let mut deadline = Instant::now() + CONNECT_TIMEOUT;
+        // Packets that came in the same read as CONNECT (a client may send SUBSCRIBE or
+        // PUBLISH without waiting for CONNACK) go to the hub now, not after the next read.
+        if !self.buf.is_empty() {
+            if let Err(reason) = Box::pin(self.hand_over_packets()).await {
+                self.hub.send(HubEvent::Lost { conn, reason }).await;
+                self.transport.close().await;
+                return;
+            }
+        }
         let reason = loop {
             tokio::select! {
                 biased;
