@@ -10,6 +10,8 @@
 //! - [`auth`]: SigV4 verification, the credentials `thingcore serve` knows, open/strict decisions.
 //! - [`route`]: what a publish on a topic means and what each door (publish, subscribe,
 //!   delivery) allows — the one routing decision the broker and the gateway both ask.
+//! - [`jobs`]: AWS IoT Jobs: job and execution states, the execution state machine, CreateJob's
+//!   document and target rules, for the `thingcore-jobs` service.
 //!
 //! Later layers (topics, shadows, registry, policies, SQL) build on these.
 
@@ -18,6 +20,7 @@ pub mod broker;
 pub mod clock;
 pub mod error;
 pub mod gateway;
+pub mod jobs;
 pub mod mqtt;
 pub mod policy;
 pub mod registry;
