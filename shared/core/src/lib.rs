@@ -10,6 +10,8 @@
 //! - [`auth`]: SigV4 verification, the credentials `thingcore serve` knows, open/strict decisions.
 //! - [`route`]: what a publish on a topic means and what each door (publish, subscribe,
 //!   delivery) allows — the one routing decision the broker and the gateway both ask.
+//! - [`iam`]: IAM and STS decisions (names, ARNs and ids, policy versions, trust policies,
+//!   session lengths) that the `thingcore-iam` service asks before it writes.
 //! - [`jobs`]: AWS IoT Jobs: job and execution states, the execution state machine, CreateJob's
 //!   document and target rules, for the `thingcore-jobs` service.
 //!
@@ -20,6 +22,7 @@ pub mod broker;
 pub mod clock;
 pub mod error;
 pub mod gateway;
+pub mod iam;
 pub mod jobs;
 pub mod mqtt;
 pub mod policy;

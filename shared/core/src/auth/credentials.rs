@@ -254,7 +254,7 @@ pub fn authenticate(
     // region still works; strict mode holds it to the core's, as AWS does.
     let expected = Expected {
         region: if strict { region } else { &info.region },
-        service: super::signing_service(request.path),
+        service: super::service::expected_service(request.path, &info.service),
         now_millis,
     };
     sigv4::verify(request, &info, &identity.secret_access_key, &expected)?;

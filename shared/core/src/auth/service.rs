@@ -5,6 +5,7 @@
 //! |-------|---------------------------------------|
 //! | `/mqtt` (MQTT over WebSocket) | `iotdevicegateway` |
 //! | `/topics/...`, `/retainedMessage[/...]`, `/things/{thing}/shadow`, `/api/things/shadow/...` | `iotdata` |
+//! | `/` signed `iam` or `sts` (the Query protocol) | `iam`, `sts` |
 //! | everything else (the control plane) | `iot` |
 
 use crate::policy::IotAction;
@@ -16,6 +17,18 @@ pub const CONTROL_PLANE: &str = "iot";
 pub const DATA_PLANE: &str = "iotdata";
 /// The signing name of presigned MQTT-over-WebSocket URLs.
 pub const DEVICE_GATEWAY: &str = "iotdevicegateway";
+
+/// The signing names of IAM and STS, whose Query-protocol requests are all `POST /`.
+pub const QUERY_SERVICES: [&str; 2] = ["iam", "sts"];
+
+/// The signing name a request to `path` signed for `signed` must carry: `iam` or `sts` as
+/// signed at `/` (the Query protocol's one path), else [`signing_service`].
+pub fn expected_service(path: &str, signed: &str) -> &'static str {
+    match QUERY_SERVICES.iter().find(|name| **name == signed) {
+        Some(name) if path == "/" => name,
+        _ => signing_service(path),
+    }
+}
 
 /// The signing name requests to `path` (the raw path, without the query) must be signed for.
 pub fn signing_service(path: &str) -> &'static str {
@@ -142,6 +155,10 @@ mod tests {
             "iotdata"
         );
         assert_eq!(signing_service("/things/t1"), "iot");
+        assert_eq!(expected_service("/", "iam"), "iam");
+        assert_eq!(expected_service("/", "sts"), "sts");
+        assert_eq!(expected_service("/", "s3"), "iot");
+        assert_eq!(expected_service("/things/t1", "iam"), "iot");
         assert_eq!(signing_service("/things/t1/principals"), "iot");
         assert_eq!(signing_service("/policies/p"), "iot");
         assert_eq!(signing_service("/authorizer/a"), "iot");

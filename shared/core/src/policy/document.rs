@@ -151,14 +151,23 @@ impl PolicyDocument {
     /// # Errors
     /// [`PolicyError`] saying what is wrong.
     pub fn parse(text: &str) -> Result<Self, PolicyError> {
+        Self::parse_with_limit(text, MAX_POLICY_DOCUMENT_CHARS)
+    }
+
+    /// Parses and checks a document of at most `max_chars` characters besides whitespace
+    /// (IAM's limits differ by the kind of policy).
+    ///
+    /// # Errors
+    /// [`PolicyError`] saying what is wrong.
+    pub fn parse_with_limit(text: &str, max_chars: usize) -> Result<Self, PolicyError> {
         let size = text.chars().filter(|c| !c.is_whitespace()).count();
         if size == 0 {
             return malformed("The policy document is empty");
         }
-        if size > MAX_POLICY_DOCUMENT_CHARS {
+        if size > max_chars {
             return malformed(format!(
                 "The policy document has {size} characters besides whitespace; the limit is \
-                 {MAX_POLICY_DOCUMENT_CHARS}"
+                 {max_chars}"
             ));
         }
         let value: Value = serde_json::from_str(text)

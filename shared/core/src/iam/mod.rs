@@ -1,0 +1,20 @@
+//! IAM and STS decisions, pure: what the `thingcore-iam` service asks before it writes.
+//!
+//! - [`error`]: [`IamError`], a refusal as IAM or STS names it (code, HTTP status, fault).
+//! - [`names`]: the names, paths, tags and markers the `iam` model allows.
+//! - [`ids`]: ARNs, unique ids (`AIDA…`, `AGPA…`, `AROA…`, `ANPA…`), access keys (`AKIA…`,
+//!   temporary `ASIA…`) and secrets, made from entropy the caller supplies.
+//! - [`versions`]: managed policy versions (`v1`, `v2`, …, at most five, the default kept).
+//! - [`documents`]: IAM policy documents (the policy engine's grammar, IAM's size limits).
+//! - [`trust`]: role trust policies (`Principal`) and whether one lets a caller assume the role.
+//! - [`session`]: `DurationSeconds`, `RoleSessionName` and expiry of temporary credentials.
+
+pub mod documents;
+pub mod error;
+pub mod ids;
+pub mod names;
+pub mod session;
+pub mod trust;
+pub mod versions;
+
+pub use error::IamError;
