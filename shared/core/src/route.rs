@@ -7,6 +7,8 @@
 //! | ordinary topics | publish, subscribe | subscribers, rules |
 //! | `$aws/things/{thing}/shadow[/name/{shadow}]/{get,update,delete}` | publish, subscribe | subscribers, the shadow service, rules |
 //! | the shadow service's answers (`…/accepted`, `…/rejected`, `…/update/delta`, `…/update/documents`) | subscribe | subscribers, rules |
+//! | `$aws/things/{thing}/jobs/{get,start-next}`, `…/jobs/{jobId}/{get,update}` | publish, subscribe | subscribers, the Jobs service, rules |
+//! | the Jobs service's answers (`…/accepted`, `…/rejected`) and notifications (`…/jobs/notify`, `…/jobs/notify-next`) | subscribe | subscribers, rules |
 //! | `$aws/events/…` (lifecycle events) | subscribe | subscribers, rules |
 //! | `$aws/rules/{rule}[/…]` (Basic Ingest) | publish | that rule only: never subscribers |
 //!
@@ -22,6 +24,7 @@
 //! The policy half of each door is [`Authorization`]'s: [`publish_door`], [`subscribe_door`]
 //! and [`may_receive`] ask both halves in the order AWS does (reserved topic, then policy).
 
+use crate::jobs::topic::JobsTopic;
 use crate::policy::{Authorization, IotAction};
 use crate::rules::name::basic_ingest_rule;
 use crate::shadow::ShadowTopic;
@@ -33,6 +36,8 @@ pub enum PublishRoute {
     Subscribers,
     /// A Device Shadow request: subscribers, the shadow service and the rules engine.
     ShadowRequest(ShadowTopic),
+    /// A Jobs device request: subscribers, the Jobs service and the rules engine.
+    JobsRequest(JobsTopic),
     /// Basic Ingest: only the rule named in the topic sees it.
     BasicIngest {
         /// The rule's name as written in the topic.
@@ -50,6 +55,14 @@ impl PublishRoute {
     pub fn shadow_request(&self) -> Option<&ShadowTopic> {
         match self {
             PublishRoute::ShadowRequest(topic) => Some(topic),
+            _ => None,
+        }
+    }
+
+    /// The Jobs request, when the message is one.
+    pub fn jobs_request(&self) -> Option<&JobsTopic> {
+        match self {
+            PublishRoute::JobsRequest(topic) => Some(topic),
             _ => None,
         }
     }
@@ -90,8 +103,11 @@ pub fn service_route(topic: &str) -> PublishRoute {
             rule: rule.to_string(),
         };
     }
-    match ShadowTopic::parse(topic) {
-        Some(request) => PublishRoute::ShadowRequest(request),
+    if let Some(request) = ShadowTopic::parse(topic) {
+        return PublishRoute::ShadowRequest(request);
+    }
+    match JobsTopic::parse(topic) {
+        Some(request) => PublishRoute::JobsRequest(request),
         None => PublishRoute::Subscribers,
     }
 }
@@ -114,6 +130,11 @@ pub fn client_route(topic: &str) -> Result<PublishRoute, ReservedTopic> {
     if ShadowTopic::parse_reply(topic).is_some() {
         return refuse(
             "only the Device Shadow service publishes its answers; clients may subscribe",
+        );
+    }
+    if JobsTopic::is_service_topic(topic) {
+        return refuse(
+            "only the Jobs service publishes its answers and notifications; clients may subscribe",
         );
     }
     let route = service_route(topic);
@@ -241,6 +262,24 @@ mod tests {
         assert_eq!(request.thing_name, "lamp");
         assert_eq!(request.shadow_name.as_deref(), Some("cfg"));
         assert!(route.reaches_subscribers());
+    }
+
+    #[test]
+    fn jobs_requests_go_to_the_jobs_service_too() {
+        let route = client_route("$aws/things/lamp/jobs/fw-1/update").expect("allowed");
+        let request = route.jobs_request().expect("a jobs request");
+        assert_eq!(request.thing_name, "lamp");
+        assert!(route.reaches_subscribers());
+        assert!(route.shadow_request().is_none());
+        for topic in [
+            "$aws/things/lamp/jobs/notify",
+            "$aws/things/lamp/jobs/notify-next",
+            "$aws/things/lamp/jobs/get/accepted",
+            "$aws/things/lamp/jobs/fw-1/update/rejected",
+        ] {
+            assert!(client_route(topic).is_err(), "{topic}");
+            assert_eq!(service_route(topic), PublishRoute::Subscribers, "{topic}");
+        }
     }
 
     #[test]

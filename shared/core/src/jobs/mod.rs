@@ -12,6 +12,7 @@
 //!   exactly one source, `${aws:iot:parameter:name}` substitution) and the targets.
 //! - [`execution`]: the job execution state machine (device updates, cancels, expected
 //!   versions) and job completion.
+//! - [`topic`]: the reserved Jobs topics: requests, answers and notifications.
 
 pub mod create;
 pub mod error;
@@ -19,6 +20,7 @@ pub mod execution;
 pub mod names;
 pub mod record;
 pub mod status;
+pub mod topic;
 
 pub use create::{JobDocument, Target};
 pub use error::{JobsError, JobsResult};
