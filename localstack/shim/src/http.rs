@@ -34,6 +34,8 @@ pub struct AppState {
     pub shadows: ShadowService,
     /// The registry (the registry-api function answers HTTP with it).
     pub registry: RegistryService,
+    /// IAM and STS (`POST /`, the Query protocol: `crate::iam_routes`).
+    pub iam: thingcore_iam::IamService,
     /// SigV4 authentication of every request (`crate::http_auth`).
     pub auth: Arc<crate::http_auth::HttpAuth>,
     /// The gateway function's handler, behind `/ws`.
@@ -62,6 +64,7 @@ pub fn app(state: AppState) -> Router {
             any(shadow_route),
         )
         .route("/ca.pem", get(ca_pem))
+        .route("/", post(crate::iam_routes::query_route).fallback(registry_route))
         // Every other path is the control plane's: the registry-api handler answers, with
         // AWS's UnknownOperationException for paths it does not know.
         .fallback(registry_route)

@@ -10,6 +10,7 @@
 //! - [`stores`]: opens the Store the flags ask for (SQLite by default, memory, DynamoDB).
 //! - [`http`]: the HTTP front: health, MQTT over WebSocket, the data-plane publish routes.
 //! - [`http_auth`]: SigV4 on every HTTP request, open or strict, and data-plane policy checks.
+//! - [`iam_routes`]: IAM and STS on the Query protocol at `POST /`.
 //! - [`mqtt`]: the MQTT listeners around the core broker: hub, connections, persistence.
 //! - [`load`]: `thingcore-load`, the bounded load generator used by the broker benchmark.
 //! - [`rules`]: the rules-evaluator function's engine on every routed message, in process.
@@ -27,6 +28,7 @@ pub mod cli;
 pub mod http;
 pub mod http_auth;
 pub mod http_server;
+pub mod iam_routes;
 pub mod load;
 pub mod mqtt;
 pub mod rules;

@@ -180,6 +180,14 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
         config: Arc::new(config.clone()),
         shadows: shadow_service,
         registry: registry.clone(),
+        iam: thingcore_iam::IamService::new(
+            opened.store.clone(),
+            Arc::new(SystemClock),
+            thingcore_iam::IamConfig {
+                account_id: registry.config().account_id.clone(),
+                region: registry.config().region.clone(),
+            },
+        ),
         auth: http_auth,
         gateway: ws_gateway,
         mqtt_auth: Some((plain_authenticator.clone(), live.clone())),

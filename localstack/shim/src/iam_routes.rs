@@ -1,0 +1,118 @@
+//! IAM and STS on AWS's Query protocol, at `POST /`: the form body (`Action=…&Version=…&…`)
+//! is decoded, the [`IamService`] called, and its answer written as the XML AWS sends
+//! (`<{Op}Response><{Op}Result>…</{Op}Result><ResponseMetadata>…`), refusals as
+//! `<ErrorResponse>` with the model's status.
+//!
+//! IAM and STS are told apart by the signed credential scope's service (`iam` or `sts`) or,
+//! unsigned, by the action's name. The caller is the signature's access key (and
+//! `X-Amz-Security-Token`): see `thingcore_iam::sts` for who an unknown key is.
+//!
+//! - `form`: the Query protocol's form (members, `Member.N` lists, tags).
+//! - `xml`: the small XML writer, with escaping, and the response envelopes.
+//! - `iam_ops`: the IAM operations; `sts_ops`: the STS ones.
+
+mod form;
+mod iam_ops;
+mod sts_ops;
+mod xml;
+
+use crate::http::AppState;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use form::Form;
+use thingcore::iam::IamError;
+use thingcore_iam::sts::CallerKey;
+
+/// The Query API a request is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Api {
+    Iam,
+    Sts,
+}
+
+impl Api {
+    fn namespace(self) -> &'static str {
+        match self {
+            Api::Iam => "https://iam.amazonaws.com/doc/2010-05-08/",
+            Api::Sts => "https://sts.amazonaws.com/doc/2011-06-15/",
+        }
+    }
+
+    fn version(self) -> &'static str {
+        match self {
+            Api::Iam => "2010-05-08",
+            Api::Sts => "2011-06-15",
+        }
+    }
+}
+
+/// The signature's access key id and credential scope service, from `Authorization`.
+fn signature(headers: &HeaderMap) -> Option<(String, String)> {
+    let value = headers.get("authorization")?.to_str().ok()?;
+    let credential = value
+        .split("Credential=")
+        .nth(1)?
+        .split([',', ' '])
+        .next()?;
+    let parts: Vec<&str> = credential.split('/').collect();
+    match parts.as_slice() {
+        [key, _date, _region, service, _] => Some(((*key).to_string(), (*service).to_string())),
+        _ => None,
+    }
+}
+
+/// `POST /`: one IAM or STS operation.
+pub async fn query_route(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let form = Form::parse(&body);
+    let action = form.get("Action").unwrap_or_default().to_string();
+    let signed = signature(&headers);
+    let api = match signed.as_ref().map(|(_, service)| service.as_str()) {
+        Some("sts") => Api::Sts,
+        Some("iam") => Api::Iam,
+        _ if sts_ops::ACTIONS.contains(&action.as_str()) => Api::Sts,
+        _ => Api::Iam,
+    };
+    let caller = CallerKey {
+        access_key_id: signed.map(|(key, _)| key),
+        session_token: headers
+            .get("x-amz-security-token")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string),
+    };
+    let request_id = uuid::Uuid::new_v4().to_string();
+    let answer = match api {
+        Api::Iam => iam_ops::dispatch(&state.iam, &caller, &action, &form).await,
+        Api::Sts => sts_ops::dispatch(&state.iam, &caller, &action, &form).await,
+    };
+    match answer {
+        Ok(result) => {
+            tracing::debug!(%action, "query api request");
+            xml::respond(api.namespace(), &action, result.as_deref(), &request_id)
+        }
+        Err(error) => {
+            let error = if matches!(error, IamError::InvalidAction(_)) && !action.is_empty() {
+                IamError::InvalidAction(format!(
+                    "Could not find operation {action} for version {}",
+                    api.version()
+                ))
+            } else {
+                error
+            };
+            tracing::info!(%action, code = error.code(), reason = %error, "query api request refused");
+            let status =
+                StatusCode::from_u16(error.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
+            (
+                status,
+                xml::error_headers(),
+                xml::error_body(api.namespace(), &error, &request_id),
+            )
+                .into_response()
+        }
+    }
+}

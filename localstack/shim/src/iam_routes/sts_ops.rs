@@ -1,0 +1,70 @@
+//! The STS operations: GetCallerIdentity, AssumeRole, GetSessionToken.
+
+use super::form::Form;
+use super::xml::Xml;
+use thingcore::iam::session::iso8601;
+use thingcore::iam::IamError;
+use thingcore_iam::sts::{AssumeRoleRequest, CallerKey, Credentials};
+use thingcore_iam::IamService;
+
+/// The actions served here (how an unsigned request is told to be STS's).
+pub(super) const ACTIONS: [&str; 3] = ["GetCallerIdentity", "AssumeRole", "GetSessionToken"];
+
+fn credentials(xml: &mut Xml, credentials: &Credentials) {
+    xml.element("Credentials", |xml| {
+        xml.text("AccessKeyId", &credentials.access_key_id)
+            .text("SecretAccessKey", &credentials.secret_access_key)
+            .text("SessionToken", &credentials.session_token)
+            .text("Expiration", &iso8601(credentials.expiration));
+    });
+}
+
+/// Runs `action`: the `<…Result>` content, or the refusal.
+pub(super) async fn dispatch(
+    iam: &IamService,
+    caller: &CallerKey,
+    action: &str,
+    form: &Form,
+) -> Result<Option<String>, IamError> {
+    let mut xml = Xml::new();
+    match action {
+        "GetCallerIdentity" => {
+            let identity = iam
+                .get_caller_identity(caller)
+                .await
+                .map_err(|e| e.into_iam_error())?;
+            xml.text("UserId", &identity.user_id)
+                .text("Account", &identity.account)
+                .text("Arn", &identity.arn);
+        }
+        "AssumeRole" => {
+            let request = AssumeRoleRequest {
+                role_arn: form.required("RoleArn")?,
+                role_session_name: form.required("RoleSessionName")?,
+                duration_seconds: form.int("DurationSeconds")?,
+                policy: form.get("Policy"),
+            };
+            let assumed = iam
+                .assume_role(caller, &request)
+                .await
+                .map_err(|e| e.into_iam_error())?;
+            credentials(&mut xml, &assumed.credentials);
+            xml.element("AssumedRoleUser", |xml| {
+                xml.text("AssumedRoleId", &assumed.assumed_role_id)
+                    .text("Arn", &assumed.arn);
+            });
+            if request.policy.is_some() {
+                xml.text("PackedPolicySize", "6");
+            }
+        }
+        "GetSessionToken" => {
+            let issued = iam
+                .get_session_token(caller, form.int("DurationSeconds")?)
+                .await
+                .map_err(|e| e.into_iam_error())?;
+            credentials(&mut xml, &issued);
+        }
+        _ => return Err(IamError::InvalidAction(action.to_string())),
+    }
+    Ok(Some(xml.finish()))
+}
