@@ -6,6 +6,8 @@ import datetime
 import json
 import os
 import subprocess
+import urllib.error
+import urllib.request
 import uuid
 
 import boto3
@@ -255,4 +257,22 @@ def test_create_user_with_the_aws_cli(serve):
     again = subprocess.run([aws, "--endpoint-url", server.http_url, "iam", "create-user", "--user-name", "cli-user"],
                            capture_output=True, text=True, env=env, timeout=60)
     assert again.returncode != 0 and "EntityAlreadyExists" in again.stderr
+    server.stop()
+
+
+def test_unsigned_requests_are_told_apart_by_action(serve):
+    server = serve("--memory")
+    for body, root_element in (
+        (b"Action=GetCallerIdentity&Version=2011-06-15", b"<GetCallerIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">"),
+        (b"Action=ListUsers&Version=2010-05-08", b"<ListUsersResponse xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\">"),
+    ):
+        request = urllib.request.Request(server.http_url + "/", data=body, method="POST",
+                                         headers={"Content-Type": "application/x-www-form-urlencoded"})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            assert response.status == 200 and root_element in response.read()
+    request = urllib.request.Request(server.http_url + "/", data=b"Action=NoSuchThing&Version=2010-05-08", method="POST")
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=10)
+    assert refused.value.code == 400
+    assert b"<Code>InvalidAction</Code>" in refused.value.read()
     server.stop()
