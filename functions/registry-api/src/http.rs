@@ -16,24 +16,71 @@ use serde_json::{json, Value};
 use thingcore::registry::paging::page_size;
 use thingcore::registry::RegistryError;
 use thingcore::rules::RuleError;
+use thingcore_jobs::JobsService;
 use thingcore_lambda::apigw::json_response;
 use thingcore_registry::groups::ListThingGroupsQuery;
 use thingcore_registry::rules::ListTopicRulesQuery;
 use thingcore_registry::things::ListThingsQuery;
 use thingcore_registry::{RegistryService, ServiceError};
 
+/// The services the control plane's routes reach: the registry, and Jobs when the host has it
+/// (a bare `&RegistryService` serves the registry's routes only; Jobs paths are then unknown).
+#[derive(Clone, Copy)]
+pub struct ControlPlane<'a> {
+    /// The registry.
+    pub registry: &'a RegistryService,
+    /// AWS IoT Jobs.
+    pub jobs: Option<&'a JobsService>,
+}
+
+impl<'a> From<&'a RegistryService> for ControlPlane<'a> {
+    fn from(registry: &'a RegistryService) -> Self {
+        Self {
+            registry,
+            jobs: None,
+        }
+    }
+}
+
+impl<'a> From<(&'a RegistryService, &'a JobsService)> for ControlPlane<'a> {
+    fn from((registry, jobs): (&'a RegistryService, &'a JobsService)) -> Self {
+        Self {
+            registry,
+            jobs: Some(jobs),
+        }
+    }
+}
+
 /// Handles one request.
-pub async fn handle(
-    service: &RegistryService,
+pub async fn handle<'a>(
+    services: impl Into<ControlPlane<'a>>,
     request: &ApiGatewayV2httpRequest,
 ) -> ApiGatewayV2httpResponse {
+    let services = services.into();
     let call = match Call::new(request) {
         Ok(call) => call,
         Err(error) => return error_response(error.into_registry_error()),
     };
-    match dispatch(service, &call).await {
+    let routed = match services.jobs {
+        Some(jobs) => crate::jobs::dispatch(jobs, &call).await,
+        None => Routed::NoRoute,
+    };
+    let routed = match routed {
+        Routed::NoRoute => dispatch(services.registry, &call).await,
+        other => other,
+    };
+    match routed {
         Routed::Done(Ok(body)) => json_response(200, &body, None),
         Routed::Done(Err(error)) => error_response(error.into_registry_error()),
+        Routed::Jobs(Ok(body)) => json_response(200, &body, None),
+        Routed::Jobs(Err(error)) => {
+            let error = error.into_jobs_error();
+            json_response(
+                error.http_status(),
+                &error.to_body(),
+                Some(error.aws_error_type()),
+            )
+        }
         Routed::Rule(Ok(body)) => json_response(200, &body, None),
         Routed::Rule(Err(error)) => json_response(
             error.http_status(),
@@ -54,7 +101,7 @@ pub async fn handle(
 }
 
 /// The parts of a request the routes read.
-struct Call<'a> {
+pub(crate) struct Call<'a> {
     request: &'a ApiGatewayV2httpRequest,
     method: String,
     path: String,
@@ -86,11 +133,21 @@ impl<'a> Call<'a> {
         })
     }
 
-    fn query(&self, name: &str) -> Option<&str> {
+    /// The path's segments, percent-decoded.
+    pub(crate) fn segments(&self) -> Vec<&str> {
+        self.segments.iter().map(String::as_str).collect()
+    }
+
+    /// The method.
+    pub(crate) fn method(&self) -> &str {
+        &self.method
+    }
+
+    pub(crate) fn query(&self, name: &str) -> Option<&str> {
         self.request.query_string_parameters.first(name)
     }
 
-    fn flag(&self, name: &str) -> Result<Option<bool>, ServiceError> {
+    pub(crate) fn flag(&self, name: &str) -> Result<Option<bool>, ServiceError> {
         match self.query(name) {
             None => Ok(None),
             Some("true") => Ok(Some(true)),
@@ -102,7 +159,7 @@ impl<'a> Call<'a> {
         }
     }
 
-    fn number(&self, name: &str) -> Result<Option<u64>, ServiceError> {
+    pub(crate) fn number(&self, name: &str) -> Result<Option<u64>, ServiceError> {
         self.query(name)
             .map(|text| {
                 text.parse::<u64>().map_err(|_| {
@@ -112,7 +169,7 @@ impl<'a> Call<'a> {
             .transpose()
     }
 
-    fn max_results(&self) -> Result<usize, ServiceError> {
+    pub(crate) fn max_results(&self) -> Result<usize, ServiceError> {
         Ok(page_size("maxResults", self.query("maxResults"))?)
     }
 
@@ -127,7 +184,7 @@ impl<'a> Call<'a> {
             .and_then(|value| value.to_str().ok())
     }
 
-    fn body<T: DeserializeOwned + Default>(&self) -> Result<T, ServiceError> {
+    pub(crate) fn body<T: DeserializeOwned + Default>(&self) -> Result<T, ServiceError> {
         let Some(text) = &self.request.body else {
             return Ok(T::default());
         };
@@ -147,8 +204,10 @@ impl<'a> Call<'a> {
     }
 }
 
-enum Routed {
+pub(crate) enum Routed {
     Done(Result<Value, ServiceError>),
+    /// A Jobs operation: its exceptions are its own (`InvalidStateTransitionException`, ...).
+    Jobs(Result<Value, thingcore_jobs::ServiceError>),
     /// A topic-rule operation: its exceptions are its own (`SqlParseException`, ...).
     Rule(Result<Value, RuleError>),
     NoRoute,
@@ -481,8 +540,10 @@ mod send_check {
     #[allow(dead_code)]
     fn handle_is_send(
         service: &thingcore_registry::RegistryService,
+        jobs: &thingcore_jobs::JobsService,
         request: &aws_lambda_events::apigw::ApiGatewayV2httpRequest,
     ) {
         assert_send(super::handle(service, request));
+        assert_send(super::handle((service, jobs), request));
     }
 }

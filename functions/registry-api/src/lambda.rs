@@ -3,19 +3,24 @@
 
 use aws_lambda_events::apigw::ApiGatewayV2httpRequest;
 use serde_json::Value;
+use thingcore_jobs::JobsService;
 use thingcore_registry::RegistryService;
 
-/// Handles one Lambda event.
+/// Handles one Lambda event with the registry and Jobs.
 ///
 /// # Errors
 /// An event that is not an HTTP API event, as a message for Lambda's error response.
-pub async fn handle(service: &RegistryService, event: Value) -> Result<Value, String> {
+pub async fn handle(
+    service: &RegistryService,
+    jobs: &JobsService,
+    event: Value,
+) -> Result<Value, String> {
     if event.pointer("/requestContext/http").is_none() {
         return Err("not an API Gateway HTTP API (payload 2.0) event".into());
     }
     let request: ApiGatewayV2httpRequest =
         serde_json::from_value(event).map_err(|e| format!("not an HTTP API event: {e}"))?;
-    let response = crate::http::handle(service, &request).await;
+    let response = crate::http::handle((service, jobs), &request).await;
     serde_json::to_value(response).map_err(|e| e.to_string())
 }
 
@@ -28,13 +33,13 @@ mod tests {
     use thingcore::store::MemoryStore;
     use thingcore::ManualClock;
 
-    fn service() -> RegistryService {
+    fn service() -> (RegistryService, JobsService) {
         let clock = Arc::new(ManualClock::new(1_700_000_000_000));
-        RegistryService::new(
-            Arc::new(MemoryStore::new(clock.clone())),
-            clock,
-            RegistryConfig::default(),
-        )
+        let store = Arc::new(MemoryStore::new(clock.clone()));
+        let registry =
+            RegistryService::new(store.clone(), clock.clone(), RegistryConfig::default());
+        let jobs = JobsService::new(store, clock, registry.clone());
+        (registry, jobs)
     }
 
     fn fixture(name: &str) -> Value {
@@ -48,8 +53,8 @@ mod tests {
 
     #[test]
     fn http_events_are_answered() {
-        let s = service();
-        let response = futures::executor::block_on(handle(&s, fixture("create-thing.json")))
+        let (s, j) = service();
+        let response = futures::executor::block_on(handle(&s, &j, fixture("create-thing.json")))
             .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(response["statusCode"], json!(200));
         let body: Value = serde_json::from_str(response["body"].as_str().unwrap_or("null"))
@@ -59,7 +64,7 @@ mod tests {
 
     #[test]
     fn other_events_are_errors() {
-        let s = service();
-        assert!(futures::executor::block_on(handle(&s, json!({"hello": 1}))).is_err());
+        let (s, j) = service();
+        assert!(futures::executor::block_on(handle(&s, &j, json!({"hello": 1}))).is_err());
     }
 }

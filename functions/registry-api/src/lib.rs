@@ -6,6 +6,8 @@
 //!
 //! - [`http`]: the routes as API Gateway HTTP API (v2) events, as botocore's `iot` model lays
 //!   them out; AWS's error types, statuses and bodies.
+//! - [`jobs`]: the AWS IoT Jobs operations (jobs, job executions, job templates), routed to
+//!   `thingcore-jobs`' `JobsService`.
 //! - [`lambda`]: the Lambda entry (HTTP API events).
 //!
 //! The operations are `thingcore-registry`'s [`RegistryService`](thingcore_registry::RegistryService);
@@ -14,4 +16,5 @@
 //! the service.
 
 pub mod http;
+pub mod jobs;
 pub mod lambda;

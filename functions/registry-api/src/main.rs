@@ -7,6 +7,7 @@ use std::sync::Arc;
 use thingcore::SystemClock;
 use thingcore_aws::http::HttpConfirmer;
 use thingcore_aws::lambda::LambdaInvoker;
+use thingcore_jobs::JobsService;
 use thingcore_lambda::{Environment, Error};
 use thingcore_registry::custom_auth::AUTHORIZER_TIMEOUT;
 use thingcore_registry::destinations::Confirmations;
@@ -24,11 +25,12 @@ async fn main() -> Result<(), Error> {
     let control = env
         .var("THINGCORE_CONTROL_ENDPOINT")
         .unwrap_or_else(|| format!("https://{}", config.endpoint_address));
-    let service = RegistryService::new(store, Arc::new(SystemClock), config)
+    let service = RegistryService::new(store.clone(), Arc::new(SystemClock), config)
         .with_authorizer_functions(Arc::new(functions))
         .with_confirmations(Confirmations {
             confirmer: Arc::new(HttpConfirmer::new()),
             endpoint: control,
         });
-    thingcore_lambda::serve(|event| registry_api::lambda::handle(&service, event)).await
+    let jobs = JobsService::new(store, Arc::new(SystemClock), service.clone());
+    thingcore_lambda::serve(|event| registry_api::lambda::handle(&service, &jobs, event)).await
 }

@@ -36,6 +36,8 @@ pub struct AppState {
     pub registry: RegistryService,
     /// IAM and STS (`POST /`, the Query protocol: `crate::iam_routes`).
     pub iam: thingcore_iam::IamService,
+    /// AWS IoT Jobs (the registry-api function answers its control plane too).
+    pub jobs: thingcore_jobs::JobsService,
     /// SigV4 authentication of every request (`crate::http_auth`).
     pub auth: Arc<crate::http_auth::HttpAuth>,
     /// The gateway function's handler, behind `/ws`.
@@ -205,7 +207,9 @@ async fn registry_route(
         Ok(event) => event,
         Err(response) => return response,
     };
-    crate::apigw::from_response(registry_api::http::handle(&state.registry, &event).await)
+    crate::apigw::from_response(
+        registry_api::http::handle((&state.registry, &state.jobs), &event).await,
+    )
 }
 
 /// `GET /ca.pem`: the local CA's certificate, for devices and clients to trust.

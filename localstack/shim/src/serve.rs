@@ -188,6 +188,11 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
                 region: registry.config().region.clone(),
             },
         ),
+        jobs: thingcore_jobs::JobsService::new(
+            opened.store.clone(),
+            Arc::new(SystemClock),
+            registry.clone(),
+        ),
         auth: http_auth,
         gateway: ws_gateway,
         mqtt_auth: Some((plain_authenticator.clone(), live.clone())),
