@@ -137,6 +137,12 @@ def test_managed_and_inline_policies(server):
         attach(PolicyArn=arn, **kw)
         assert listed(**kw)["AttachedPolicies"] == [{"PolicyName": "describe", "PolicyArn": arn}]
     assert iam.get_policy(PolicyArn=arn)["Policy"]["AttachmentCount"] == 3
+    entities = iam.list_entities_for_policy(PolicyArn=arn)
+    assert [u["UserName"] for u in entities["PolicyUsers"]] == ["bob"]
+    assert [g["GroupName"] for g in entities["PolicyGroups"]] == ["devs"]
+    assert [r["RoleName"] for r in entities["PolicyRoles"]] == ["worker"]
+    only_roles = iam.list_entities_for_policy(PolicyArn=arn, EntityFilter="Role")
+    assert only_roles["PolicyUsers"] == [] and len(only_roles["PolicyRoles"]) == 1
     assert code_of(iam.delete_policy, PolicyArn=arn) == ("DeleteConflict", 409)
     assert code_of(iam.delete_role, RoleName="worker") == ("DeleteConflict", 409)
     assert code_of(iam.attach_user_policy, UserName="bob", PolicyArn=f"arn:aws:iam::{ACCOUNT}:policy/none") == ("NoSuchEntity", 404)

@@ -9,8 +9,10 @@
 //!
 //! - `form`: the Query protocol's form (members, `Member.N` lists, tags).
 //! - `xml`: the small XML writer, with escaping, and the response envelopes.
-//! - `iam_ops`: the IAM operations; `sts_ops`: the STS ones.
+//! - `iam_ops`: the IAM operations, with `access_key_ops` for access keys; `sts_ops`: the
+//!   STS ones.
 
+mod access_key_ops;
 mod form;
 mod iam_ops;
 mod sts_ops;

@@ -54,6 +54,7 @@ impl IamService {
                     &Link {
                         name: key.access_key_id.clone(),
                         arn: None,
+                        kind: None,
                     },
                     Expect::Absent,
                 )?,

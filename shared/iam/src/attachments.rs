@@ -84,6 +84,7 @@ impl IamService {
                     &Link {
                         name: policy_name.clone(),
                         arn: Some(policy.value.arn.clone()),
+                        kind: None,
                     },
                     Expect::Absent,
                 )?,
@@ -92,6 +93,7 @@ impl IamService {
                     &Link {
                         name: entity_name,
                         arn: None,
+                        kind: Some(who.word().to_string()),
                     },
                     Expect::Any,
                 )?,
@@ -152,5 +154,42 @@ impl IamService {
             },
         )
         .await
+    }
+
+    /// ListEntitiesForPolicy: the users, groups and roles a policy is attached to, as
+    /// `(kind, name)` pairs, optionally only one kind (`EntityFilter` `User`, `Group`, `Role`).
+    ///
+    /// # Errors
+    /// `NoSuchEntity` for the policy, `ValidationError`.
+    pub async fn list_entities_for_policy(
+        &self,
+        arn: &str,
+        only: Option<Principal>,
+        paging: &Paging,
+    ) -> Result<Listed<(Principal, String)>> {
+        let policy = self.load_policy(arn).await?;
+        let pk = keys::entities_of(&policy.value.policy_name);
+        let wanted = only.map(Principal::word);
+        let listed = self
+            .list(&pk, paging, |link: &Link| {
+                wanted.is_none() || link.kind.as_deref() == wanted
+            })
+            .await?;
+        Ok(Listed {
+            items: listed
+                .items
+                .into_iter()
+                .filter_map(|link| {
+                    let kind = match link.kind.as_deref()? {
+                        "user" => Principal::User,
+                        "group" => Principal::Group,
+                        "role" => Principal::Role,
+                        _ => return None,
+                    };
+                    Some((kind, link.name))
+                })
+                .collect(),
+            marker: listed.marker,
+        })
     }
 }

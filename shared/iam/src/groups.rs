@@ -143,6 +143,7 @@ impl IamService {
                     &Link {
                         name: user.value.user_name.clone(),
                         arn: None,
+                        kind: None,
                     },
                     Expect::Any,
                 )?,
@@ -151,6 +152,7 @@ impl IamService {
                     &Link {
                         name: group.value.group_name.clone(),
                         arn: None,
+                        kind: None,
                     },
                     Expect::Any,
                 )?,

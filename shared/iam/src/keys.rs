@@ -11,7 +11,7 @@
 //! | `iam-policy-versions#{policy key}` | version number, 10 digits | [`StoredVersion`](crate::records::StoredVersion) |
 //! | `iam-inline#{kind}#{entity key}` | policy key | [`StoredInline`](crate::records::StoredInline) |
 //! | `iam-attached#{kind}#{entity key}` | policy key | [`Link`](crate::records::Link): the policy's ARN |
-//! | `iam-policy-entities#{policy key}` | `{kind}#{entity key}` | [`Link`](crate::records::Link): the entity's name |
+//! | `iam-policy-entities#{policy key}` | `{kind}#{entity key}` | [`Link`](crate::records::Link): the entity's name and kind |
 //! | `iam-group-members#{group key}` | user key | [`Link`](crate::records::Link): the user's name |
 //! | `iam-user-groups#{user key}` | group key | [`Link`](crate::records::Link): the group's name |
 //! | `iam-user-keys#{user key}` | access key id | [`Link`](crate::records::Link) |

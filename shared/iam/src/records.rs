@@ -124,6 +124,9 @@ pub struct Link {
     /// Its ARN, where the list shows one.
     #[serde(default)]
     pub arn: Option<String>,
+    /// Its kind (`user`, `group`, `role`) where a partition mixes kinds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
 }
 
 /// A user's long-term access key.

@@ -10,13 +10,13 @@ use thingcore_iam::attachments::Principal;
 use thingcore_iam::identity::IdentityKind;
 use thingcore_iam::policies::PolicyFilter;
 use thingcore_iam::records::{
-    StoredAccessKey, StoredGroup, StoredPolicy, StoredRole, StoredUser, StoredVersion, Tag,
+    StoredGroup, StoredPolicy, StoredRole, StoredUser, StoredVersion, Tag,
 };
 use thingcore_iam::roles::NewRole;
 use thingcore_iam::sts::CallerKey;
 use thingcore_iam::{IamService, Listed};
 
-fn svc<T>(result: thingcore_iam::Result<T>) -> Result<T, IamError> {
+pub(super) fn svc<T>(result: thingcore_iam::Result<T>) -> Result<T, IamError> {
     result.map_err(thingcore_iam::ServiceError::into_iam_error)
 }
 
@@ -86,14 +86,12 @@ fn version(xml: &mut Xml, version: &StoredVersion, is_default: bool) {
         .text("CreateDate", &iso8601(version.create_date));
 }
 
-fn key_metadata(xml: &mut Xml, key: &StoredAccessKey) {
-    xml.text("UserName", &key.user_name)
-        .text("AccessKeyId", &key.access_key_id)
-        .text("Status", &key.status)
-        .text("CreateDate", &iso8601(key.create_date));
-}
-
-fn page<T>(xml: &mut Xml, name: &str, listed: &Listed<T>, each: impl FnMut(&mut Xml, &T)) {
+pub(super) fn page<T>(
+    xml: &mut Xml,
+    name: &str,
+    listed: &Listed<T>,
+    each: impl FnMut(&mut Xml, &T),
+) {
     xml.list(name, &listed.items, each)
         .truncation(listed.marker.as_deref());
 }
@@ -107,23 +105,6 @@ fn principal_of(rest: &str) -> Option<(Principal, &'static str, &str)> {
     ]
     .into_iter()
     .find_map(|(word, who, member)| rest.strip_prefix(word).map(|tail| (who, member, tail)))
-}
-
-/// The user a call without `UserName` is about: the caller, when it is a user.
-async fn caller_user(
-    iam: &IamService,
-    caller: &CallerKey,
-    form: &Form,
-) -> Result<String, IamError> {
-    if let Some(name) = form.get("UserName") {
-        return Ok(name.to_string());
-    }
-    match svc(iam.caller(caller).await)?.map(|identity| identity.kind) {
-        Some(IdentityKind::User { user_name }) => Ok(user_name),
-        _ => Err(IamError::Validation(
-            "Must specify userName when calling with non-User credentials".into(),
-        )),
-    }
 }
 
 /// Runs `action`: `Some` result content, `None` for operations without output, or the
@@ -364,41 +345,34 @@ async fn policy_ops(
             };
             return svc(done).map(|_| None);
         }
-        "CreateAccessKey" => {
-            let name = caller_user(iam, caller, form).await?;
-            let key = svc(iam.create_access_key(&name).await)?;
-            xml.element("AccessKey", |xml| {
-                xml.text("UserName", &key.user_name)
-                    .text("AccessKeyId", &key.access_key_id)
-                    .text("Status", &key.status)
-                    .text("SecretAccessKey", &key.secret_access_key)
-                    .text("CreateDate", &iso8601(key.create_date));
-            });
+        "ListEntitiesForPolicy" => {
+            let only = match form.get("EntityFilter") {
+                Some("User") => Some(Principal::User),
+                Some("Group") => Some(Principal::Group),
+                Some("Role") => Some(Principal::Role),
+                _ => None,
+            };
+            let listed = svc(iam
+                .list_entities_for_policy(form.required("PolicyArn")?, only, &form.paging()?)
+                .await)?;
+            for (who, element, member) in [
+                (Principal::Group, "PolicyGroups", "GroupName"),
+                (Principal::User, "PolicyUsers", "UserName"),
+                (Principal::Role, "PolicyRoles", "RoleName"),
+            ] {
+                let names: Vec<&String> = listed
+                    .items
+                    .iter()
+                    .filter(|(kind, _)| *kind == who)
+                    .map(|(_, name)| name)
+                    .collect();
+                xml.list(element, &names, |xml, name| {
+                    xml.text(member, name);
+                });
+            }
+            xml.truncation(listed.marker.as_deref());
         }
-        "ListAccessKeys" => {
-            let name = caller_user(iam, caller, form).await?;
-            let listed = svc(iam.list_access_keys(&name, &form.paging()?).await)?;
-            page(&mut xml, "AccessKeyMetadata", &listed, key_metadata);
-        }
-        "UpdateAccessKey" => {
-            let name = caller_user(iam, caller, form).await?;
-            let done = iam
-                .update_access_key(
-                    &name,
-                    form.required("AccessKeyId")?,
-                    form.required("Status")?,
-                )
-                .await;
-            return svc(done).map(|_| None);
-        }
-        "DeleteAccessKey" => {
-            let name = caller_user(iam, caller, form).await?;
-            let done = iam
-                .delete_access_key(&name, form.required("AccessKeyId")?)
-                .await;
-            return svc(done).map(|_| None);
-        }
-        _ => return Err(IamError::InvalidAction(action.to_string())),
+        _ => return super::access_key_ops::dispatch(iam, caller, action, form).await,
     }
     Ok(Some(xml.finish()))
 }
