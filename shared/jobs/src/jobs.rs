@@ -502,9 +502,11 @@ impl JobsService {
         }
         let key = marked.ok_or_else(|| contention(format!("job {job_id}")))?;
         let mut removed = Vec::new();
+        let mut emptied = false;
         for _ in 0..repo::MAX_ATTEMPTS {
             let executions = self.job_executions(job_id).await?;
             if executions.is_empty() {
+                emptied = true;
                 break;
             }
             for batch in executions.chunks(EXECUTIONS_PER_TRANSACTION) {
@@ -517,9 +519,13 @@ impl JobsService {
                 }
             }
         }
-        self.commit(vec![repo::delete(key, Expect::Any)]).await?;
         let notifications = self.notify_all(job_id, &removed).await?;
         self.deliver(notifications).await;
+        if !emptied {
+            // The job stays DELETION_IN_PROGRESS; DeleteJob with force finishes it.
+            return Err(contention(format!("executions of job {job_id}")));
+        }
+        self.commit(vec![repo::delete(key, Expect::Any)]).await?;
         Ok(json!({}))
     }
 
