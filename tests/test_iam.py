@@ -84,6 +84,7 @@ def test_users_groups_keys_and_tags(server):
     assert first["AccessKeyId"].startswith("AKIA") and len(first["AccessKeyId"]) == 20
     assert len(first["SecretAccessKey"]) == 40 and first["Status"] == "Active"
     second = iam.create_access_key(UserName="alice")["AccessKey"]
+    assert iam.get_access_key_last_used(AccessKeyId=second["AccessKeyId"])["UserName"] == "alice"
     assert code_of(iam.create_access_key, UserName="alice") == ("LimitExceeded", 409)
     assert len(iam.list_access_keys(UserName="alice")["AccessKeyMetadata"]) == 2
     iam.update_access_key(UserName="alice", AccessKeyId=first["AccessKeyId"], Status="Inactive")
@@ -181,6 +182,9 @@ def test_roles_and_pagination(server):
     got = iam.get_role(RoleName="reader")["Role"]
     assert got["AssumeRolePolicyDocument"] == json.loads(trust("*")) and got["Description"] == "reads"
     iam.update_assume_role_policy(RoleName="reader", PolicyDocument=trust(ACCOUNT))
+    iam.update_role(RoleName="reader", MaxSessionDuration=3600)
+    assert iam.update_role_description(RoleName="reader", Description="reads more")["Role"]["Description"] == "reads more"
+    assert iam.get_role(RoleName="reader")["Role"]["MaxSessionDuration"] == 3600
     assert iam.get_role(RoleName="reader")["Role"]["AssumeRolePolicyDocument"] == json.loads(trust(ACCOUNT))
     iam.tag_role(RoleName="reader", Tags=[{"Key": "k2", "Value": "v2"}])
     iam.untag_role(RoleName="reader", TagKeys=["k"])

@@ -142,6 +142,20 @@ impl IamService {
         .await
     }
 
+    /// GetAccessKeyLastUsed's `UserName`: whose key this is.
+    ///
+    /// # Errors
+    /// `NoSuchEntity` for a key IAM did not issue.
+    pub async fn access_key_owner(&self, key_id: &str) -> Result<String> {
+        self.find_access_key(key_id)
+            .await?
+            .map(|key| key.user_name)
+            .ok_or_else(|| {
+                IamError::NoSuchEntity(format!("The Access Key with id {key_id} cannot be found."))
+                    .into()
+            })
+    }
+
     /// The access key record for an id, any user.
     pub(crate) async fn find_access_key(&self, key_id: &str) -> Result<Option<StoredAccessKey>> {
         if key_id.is_empty() || key_id.len() > 128 {

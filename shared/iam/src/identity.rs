@@ -10,6 +10,7 @@ use crate::error::Result;
 use crate::records::{Link, SessionPrincipal, StoredSession, StoredUser};
 use crate::{keys, IamService};
 use thingcore::iam::{ids, session, IamError};
+use thingcore::policy::PolicyDocument;
 use thingcore::store::Table;
 
 /// What kind of identity signed.
@@ -50,6 +51,28 @@ pub struct Identity {
     pub policies: Vec<String>,
     /// The session policy of a role session, which narrows `policies`.
     pub session_policy: Option<String>,
+}
+
+impl Identity {
+    /// The identity's policies and its session policy, parsed for the policy engine. They
+    /// were checked when stored; a document that no longer parses is refused here rather
+    /// than skipped, so enforcement fails closed.
+    ///
+    /// # Errors
+    /// `MalformedPolicyDocument` for a stored document that does not parse.
+    pub fn parsed_policies(&self) -> Result<(Vec<PolicyDocument>, Option<PolicyDocument>)> {
+        let parse = |text: &String| {
+            PolicyDocument::parse_with_limit(text, usize::MAX)
+                .map_err(|error| IamError::MalformedPolicyDocument(error.0))
+        };
+        let policies = self
+            .policies
+            .iter()
+            .map(parse)
+            .collect::<std::result::Result<_, _>>()?;
+        let session = self.session_policy.as_ref().map(parse).transpose()?;
+        Ok((policies, session))
+    }
 }
 
 fn invalid_token() -> IamError {

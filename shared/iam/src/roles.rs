@@ -192,4 +192,32 @@ impl IamService {
     pub async fn list_role_tags(&self, name: &str, paging: &Paging) -> Result<Listed<Tag>> {
         tag_page(&self.load_role(name).await?.value.tags, paging)
     }
+
+    /// UpdateRole: `Description` and `MaxSessionDuration`, each when given.
+    ///
+    /// # Errors
+    /// `NoSuchEntity`, `ValidationError`.
+    pub async fn update_role(
+        &self,
+        name: &str,
+        description: Option<&str>,
+        max_session_duration: Option<i64>,
+    ) -> Result<StoredRole> {
+        check_description(description)?;
+        let max = max_session_duration
+            .map(|secs| session::max_session_duration(Some(secs)))
+            .transpose()?;
+        self.retry("role", || async {
+            let role = self.load_role(name).await?;
+            let mut updated = role.value.clone();
+            if let Some(text) = description {
+                updated.description = Some(text.to_string());
+            }
+            if let Some(max) = max {
+                updated.max_session_duration = max;
+            }
+            Ok((vec![replace(&role, &updated)?], updated))
+        })
+        .await
+    }
 }

@@ -67,6 +67,8 @@ async fn a_users_identity_gathers_its_own_and_its_groups_policies() {
         vec![ALLOW_THING.to_string(), ALLOW_ALL.to_string()]
     );
     assert_eq!(identity.secret_access_key, key.secret_access_key);
+    let (parsed, session) = identity.parsed_policies().expect("parses");
+    assert_eq!((parsed.len(), session), (2, None));
 
     iam.update_access_key("alice", &key.access_key_id, "Inactive")
         .await
@@ -340,4 +342,31 @@ async fn malformed_documents_store_nothing() {
         code(iam.get_role("r").await.expect_err("none")),
         "NoSuchEntity"
     );
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_delete_racing_new_keys_never_leaves_a_key_without_its_user() {
+    for round in 0..20 {
+        let (iam, _) = service();
+        let name = format!("racer{round}");
+        iam.create_user(&name, None, &[]).await.expect("user");
+        let (created, deleted) = tokio::join!(iam.create_access_key(&name), iam.delete_user(&name));
+        let user_exists = iam.get_user(&name).await.is_ok();
+        match (created, deleted) {
+            (Ok(key), Err(conflict)) => {
+                assert_eq!(code(conflict), "DeleteConflict");
+                assert!(user_exists);
+                let identity = iam
+                    .identity_for_access_key(&key.access_key_id, None, 0)
+                    .await
+                    .expect("identity");
+                assert!(identity.is_some());
+            }
+            (Err(missing), Ok(())) => {
+                assert_eq!(code(missing), "NoSuchEntity");
+                assert!(!user_exists);
+            }
+            other => panic!("both or neither succeeded: {other:?}"),
+        }
+    }
 }

@@ -1,4 +1,5 @@
-//! Long-term access keys: CreateAccessKey, ListAccessKeys, UpdateAccessKey, DeleteAccessKey.
+//! Long-term access keys: CreateAccessKey, ListAccessKeys, UpdateAccessKey, DeleteAccessKey,
+//! GetAccessKeyLastUsed (thingcore does not record use: `N/A`, as AWS says for unused keys).
 //! Without `UserName`, each is about the calling user.
 
 use super::form::Form;
@@ -70,6 +71,14 @@ pub(super) async fn dispatch(
                 )
                 .await;
             return svc(done).map(|_| None);
+        }
+        "GetAccessKeyLastUsed" => {
+            let key = form.required("AccessKeyId")?;
+            let owner = svc(iam.access_key_owner(key).await)?;
+            xml.text("UserName", &owner)
+                .element("AccessKeyLastUsed", |xml| {
+                    xml.text("ServiceName", "N/A").text("Region", "N/A");
+                });
         }
         "DeleteAccessKey" => {
             let name = caller_user(iam, caller, form).await?;

@@ -246,6 +246,19 @@ pub(super) async fn dispatch(
         "DeleteRole" => {
             return svc(iam.delete_role(form.required("RoleName")?).await).map(|_| None)
         }
+        "UpdateRole" | "UpdateRoleDescription" => {
+            let updated = svc(iam
+                .update_role(
+                    form.required("RoleName")?,
+                    form.get("Description"),
+                    form.int("MaxSessionDuration")?,
+                )
+                .await)?;
+            if action == "UpdateRole" {
+                return Ok(Some(String::new()));
+            }
+            xml.element("Role", |xml| role(xml, &updated));
+        }
         "UpdateAssumeRolePolicy" => {
             let done = iam
                 .update_assume_role_policy(
