@@ -16,6 +16,8 @@
 //! - [`templates`]: CreateJobTemplate, DescribeJobTemplate, ListJobTemplates,
 //!   DeleteJobTemplate.
 //! - [`device`]: the device side: get pending, start next, describe, update.
+//! - [`mqtt`]: the device MQTT API: a request on a jobs topic, its `/accepted` or `/rejected`
+//!   answer.
 //! - [`notify`]: the `jobs/notify` and `jobs/notify-next` messages a change causes.
 //! - [`keys`]: where the records live; [`error`]: [`ServiceError`].
 //!
@@ -28,6 +30,7 @@ pub mod error;
 pub mod executions;
 pub mod jobs;
 pub mod keys;
+pub mod mqtt;
 pub mod notify;
 pub(crate) mod repo;
 pub mod targets;

@@ -45,11 +45,20 @@ pub fn pending_payload(executions: &[StoredJobExecution], now: u64) -> Value {
     json!({ "timestamp": now, "jobs": jobs })
 }
 
-fn pending_ids(executions: &[StoredJobExecution]) -> BTreeSet<(String, u64)> {
+/// The pending list as `notify` shows it: which executions, and in which status (AWS sends
+/// a ListNotification when an execution is queued, changes to a non-terminal status, or
+/// reaches a terminal one).
+fn pending_ids(executions: &[StoredJobExecution]) -> BTreeSet<(String, u64, &'static str)> {
     executions
         .iter()
         .filter(|e| e.status.is_pending())
-        .map(|e| (e.job_id.as_str().to_string(), e.execution_number))
+        .map(|e| {
+            (
+                e.job_id.as_str().to_string(),
+                e.execution_number,
+                e.status.as_str(),
+            )
+        })
         .collect()
 }
 
