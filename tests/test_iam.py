@@ -242,6 +242,13 @@ def test_sts_assume_role_and_session_tokens(server):
     as_dave = dave.assume_role(RoleArn=only_dave["Arn"], RoleSessionName="dave-session")
     assert as_dave["AssumedRoleUser"]["Arn"].endswith(":assumed-role/dave-only/dave-session")
 
+    # The deployer role trusts the account: dave also needs his own allow for it.
+    assert code_of(dave.assume_role, RoleArn=role["Arn"], RoleSessionName="d1") == ("AccessDenied", 403)
+    iam.put_user_policy(UserName="dave", PolicyName="assume", PolicyDocument=json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": role["Arn"]}]}))
+    assert dave.assume_role(RoleArn=role["Arn"], RoleSessionName="d1")["Credentials"]["AccessKeyId"].startswith("ASIA")
+
     token = dave.get_session_token(DurationSeconds=900)["Credentials"]
     assert token["AccessKeyId"].startswith("ASIA")
     dave_session = client(server, "sts", token["AccessKeyId"], token["SecretAccessKey"], token["SessionToken"])

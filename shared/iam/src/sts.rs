@@ -12,6 +12,7 @@ use thingcore::iam::documents::{self, DocumentKind};
 use thingcore::iam::ids::{self, IdPrefix};
 use thingcore::iam::trust::{TrustCaller, TrustPolicy};
 use thingcore::iam::{session, IamError};
+use thingcore::policy::{evaluate, AuthContext, Decision, Principal as PolicyPrincipal, Request};
 use thingcore::store::{Expect, Put, Table};
 
 /// How long a session record outlives its credentials, so a late request hears
@@ -111,7 +112,9 @@ impl IamService {
         })
     }
 
-    /// AssumeRole: the role's trust policy must let the caller in.
+    /// AssumeRole: the role's trust policy must let the caller in and, where it names the
+    /// caller only by account, the caller's own policies must allow `sts:AssumeRole` on the
+    /// role (see [`TrustPolicy::may_assume`]).
     ///
     /// # Errors
     /// `AccessDenied` (no such role, or its trust policy does not name the caller),
@@ -165,7 +168,8 @@ impl IamService {
             _ => return Err(denied().into()),
         };
         let trust = TrustPolicy::parse(&role.assume_role_policy_document)?;
-        if !trust.allows(&trust_caller, "sts:AssumeRole") {
+        let own = self.own_decision(caller, identity.as_ref(), &role.arn)?;
+        if !trust.may_assume(&trust_caller, "sts:AssumeRole", own) {
             return Err(denied().into());
         }
         let duration = session::role_duration(request.duration_seconds, role.max_session_duration)?;
@@ -209,6 +213,36 @@ impl IamService {
             },
         };
         self.issue(principal, duration).await
+    }
+
+    /// What the caller's own policies say to `sts:AssumeRole` on `role_arn` (`None` for the
+    /// account root): a role session's session policy narrows its role's.
+    fn own_decision(
+        &self,
+        caller: &CallerKey,
+        identity: Option<&Identity>,
+        role_arn: &str,
+    ) -> Result<Option<Decision>> {
+        let Some(identity) = identity.filter(|i| i.kind != IdentityKind::Root) else {
+            return Ok(None);
+        };
+        let (policies, session) = identity.parsed_policies()?;
+        let context = AuthContext::new(
+            PolicyPrincipal::IamAccessKey {
+                access_key_id: caller.access_key_id.clone().unwrap_or_default(),
+            },
+            self.config.region.clone(),
+            self.config.account_id.clone(),
+            i64::try_from(self.now()).unwrap_or(i64::MAX),
+        );
+        let request = Request::new("sts:AssumeRole", role_arn);
+        let decision = evaluate(&policies, &context, &request);
+        Ok(Some(match (decision, session) {
+            (Decision::Allow, Some(session)) => {
+                evaluate(std::slice::from_ref(&session), &context, &request)
+            }
+            (decision, _) => decision,
+        }))
     }
 
     /// Makes and stores temporary credentials lasting `duration` seconds.

@@ -370,3 +370,40 @@ async fn a_delete_racing_new_keys_never_leaves_a_key_without_its_user() {
         }
     }
 }
+
+#[tokio::test]
+async fn a_trust_by_account_needs_the_users_own_allow() {
+    let (iam, _) = service();
+    let role = iam
+        .create_role(&NewRole {
+            name: "by-account",
+            assume_role_policy_document: &trust_everyone_in_account(),
+            ..NewRole::default()
+        })
+        .await
+        .expect("role");
+    iam.create_user("erin", None, &[]).await.expect("user");
+    let key = iam.create_access_key("erin").await.expect("key");
+    let erin = CallerKey {
+        access_key_id: Some(key.access_key_id.clone()),
+        session_token: None,
+    };
+    let request = AssumeRoleRequest {
+        role_arn: &role.arn,
+        role_session_name: "erin",
+        ..AssumeRoleRequest::default()
+    };
+    let refused = iam
+        .assume_role(&erin, &request)
+        .await
+        .expect_err("no own allow");
+    assert_eq!(code(refused), "AccessDenied");
+    let allow = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"{}"}}]}}"#,
+        role.arn
+    );
+    iam.put_inline_policy(Principal::User, "erin", "assume", &allow)
+        .await
+        .expect("inline");
+    iam.assume_role(&erin, &request).await.expect("allowed now");
+}

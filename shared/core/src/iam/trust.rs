@@ -12,6 +12,7 @@
 //! trust fails closed.
 
 use super::IamError;
+use crate::policy::Decision;
 use serde_json::{Map, Value};
 
 /// Most characters of a trust policy besides whitespace (IAM's default quota).
@@ -197,6 +198,37 @@ impl TrustPolicy {
         Ok(Self { statements })
     }
 
+    /// Whether `caller` may perform `action` on the role within the role's account, as AWS
+    /// decides it: the trust policy must let the caller in and nothing in it deny; when it
+    /// names the caller only through its account (the account id, its root, or `*`) rather
+    /// than by ARN, the caller's own policies must also allow the action. `identity` is what
+    /// the caller's policies decide (`None` for the account root, which needs no policy); an
+    /// explicit deny there refuses in every case.
+    pub fn may_assume(
+        &self,
+        caller: &TrustCaller,
+        action: &str,
+        identity: Option<Decision>,
+    ) -> bool {
+        if !self.allows(caller, action) || identity == Some(Decision::ExplicitDeny) {
+            return false;
+        }
+        let by_arn = match caller {
+            TrustCaller::Aws { arns, .. } => self.statements.iter().any(|statement| {
+                statement.allow
+                    && !statement.conditional
+                    && statement.actions.iter().any(|p| glob(p, action)) != statement.not_action
+                    && statement
+                        .principals
+                        .aws
+                        .iter()
+                        .any(|entry| arns.contains(entry))
+            }),
+            TrustCaller::Federated { .. } => true,
+        };
+        by_arn || identity.is_none_or(Decision::is_allowed)
+    }
+
     /// Whether the policy lets `caller` perform `action` (`sts:AssumeRole`, …) on its role.
     pub fn allows(&self, caller: &TrustCaller, action: &str) -> bool {
         let applies = |statement: &&TrustStatement| {
@@ -325,6 +357,22 @@ mod tests {
         )
         .expect("parses");
         assert!(!conditional.allows(&user("alice"), "sts:AssumeRole"));
+    }
+
+    #[test]
+    fn a_trust_by_account_needs_the_callers_own_allow_and_a_trust_by_arn_does_not() {
+        let by_account = trust(&format!(r#"{{"AWS":"{ACCOUNT}"}}"#));
+        let alice = user("alice");
+        assert!(by_account.may_assume(&alice, "sts:AssumeRole", Some(Decision::Allow)));
+        assert!(!by_account.may_assume(&alice, "sts:AssumeRole", Some(Decision::ImplicitDeny)));
+        assert!(
+            by_account.may_assume(&alice, "sts:AssumeRole", None),
+            "the root needs no policy"
+        );
+        let by_arn = trust(&format!(r#"{{"AWS":"arn:aws:iam::{ACCOUNT}:user/alice"}}"#));
+        assert!(by_arn.may_assume(&alice, "sts:AssumeRole", Some(Decision::ImplicitDeny)));
+        assert!(!by_arn.may_assume(&alice, "sts:AssumeRole", Some(Decision::ExplicitDeny)));
+        assert!(!by_arn.may_assume(&user("bob"), "sts:AssumeRole", Some(Decision::Allow)));
     }
 
     #[test]
