@@ -128,6 +128,7 @@ def test_managed_and_inline_policies(server):
     assert code_of(iam.delete_policy_version, PolicyArn=arn, VersionId="v3") == ("DeleteConflict", 409)
     iam.set_default_policy_version(PolicyArn=arn, VersionId="v1")
     versions = iam.list_policy_versions(PolicyArn=arn)["Versions"]
+    assert all("Document" not in v for v in versions), "as AWS: documents only from GetPolicyVersion"
     assert [v["IsDefaultVersion"] for v in versions] == [True, False, False, False, False]
 
     for attach, detach, listed, kw in (
@@ -224,6 +225,7 @@ def test_sts_assume_role_and_session_tokens(server):
     assert 880 < lasts <= 900
     assert assumed["AssumedRoleUser"]["Arn"] == f"arn:aws:sts::{ACCOUNT}:assumed-role/deployer/ci-1"
     assert assumed["AssumedRoleUser"]["AssumedRoleId"] == f"{role['RoleId']}:ci-1"
+    assert 0 < assumed["PackedPolicySize"] <= 100
 
     session = client(server, "sts", creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"])
     assert session.get_caller_identity()["Arn"] == assumed["AssumedRoleUser"]["Arn"]

@@ -76,9 +76,12 @@ fn policy(xml: &mut Xml, policy: &StoredPolicy) {
         .text("UpdateDate", &iso8601(policy.update_date));
 }
 
-fn version(xml: &mut Xml, version: &StoredVersion, is_default: bool) {
-    xml.text("Document", &url_encoded(&version.document))
-        .text("VersionId", &version.version_id)
+/// A policy version; its `Document` only where AWS sends it (GetPolicyVersion).
+fn version(xml: &mut Xml, version: &StoredVersion, is_default: bool, document: bool) {
+    if document {
+        xml.text("Document", &url_encoded(&version.document));
+    }
+    xml.text("VersionId", &version.version_id)
         .text(
             "IsDefaultVersion",
             if is_default { "true" } else { "false" },
@@ -333,20 +336,24 @@ async fn policy_ops(
                     set_default,
                 )
                 .await)?;
-            xml.element("PolicyVersion", |xml| version(xml, &created, set_default));
+            xml.element("PolicyVersion", |xml| {
+                version(xml, &created, set_default, false)
+            });
         }
         "GetPolicyVersion" => {
             let (found, is_default) = svc(iam
                 .get_policy_version(form.required("PolicyArn")?, form.required("VersionId")?)
                 .await)?;
-            xml.element("PolicyVersion", |xml| version(xml, &found, is_default));
+            xml.element("PolicyVersion", |xml| {
+                version(xml, &found, is_default, true)
+            });
         }
         "ListPolicyVersions" => {
             let (listed, default) = svc(iam
                 .list_policy_versions(form.required("PolicyArn")?, &form.paging()?)
                 .await)?;
             page(&mut xml, "Versions", &listed, |xml, v| {
-                version(xml, v, v.version_id == default);
+                version(xml, v, v.version_id == default, false);
             });
         }
         "DeletePolicyVersion" | "SetDefaultPolicyVersion" => {

@@ -2,6 +2,7 @@
 
 use super::form::Form;
 use super::xml::Xml;
+use thingcore::iam::documents::DocumentKind;
 use thingcore::iam::session::iso8601;
 use thingcore::iam::IamError;
 use thingcore_iam::sts::{AssumeRoleRequest, CallerKey, Credentials};
@@ -17,6 +18,13 @@ fn credentials(xml: &mut Xml, credentials: &Credentials) {
             .text("SessionToken", &credentials.session_token)
             .text("Expiration", &iso8601(credentials.expiration));
     });
+}
+
+/// `PackedPolicySize`: the session policy's share of the limit, in percent (thingcore packs
+/// nothing: the share of its characters besides whitespace in the 2,048 allowed).
+fn packed_policy_size(policy: &str) -> usize {
+    let size = policy.chars().filter(|c| !c.is_whitespace()).count();
+    (size * 100).div_ceil(DocumentKind::Session.max_chars())
 }
 
 /// Runs `action`: the `<…Result>` content, or the refusal.
@@ -53,8 +61,8 @@ pub(super) async fn dispatch(
                 xml.text("AssumedRoleId", &assumed.assumed_role_id)
                     .text("Arn", &assumed.arn);
             });
-            if request.policy.is_some() {
-                xml.text("PackedPolicySize", "6");
+            if let Some(policy) = request.policy {
+                xml.text("PackedPolicySize", &packed_policy_size(policy).to_string());
             }
         }
         "GetSessionToken" => {
