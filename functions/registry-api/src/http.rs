@@ -69,6 +69,9 @@ pub async fn handle<'a>(
         Routed::NoRoute => dispatch(services.registry, &call).await,
         other => other,
     };
+    if let (Some(jobs), Routed::Done(Ok(_))) = (services.jobs, &routed) {
+        continuous_jobs(services.registry, jobs, &call).await;
+    }
     match routed {
         Routed::Done(Ok(body)) => json_response(200, &body, None),
         Routed::Done(Err(error)) => error_response(error.into_registry_error()),
@@ -97,6 +100,31 @@ pub async fn handle<'a>(
             &json!({ "message": format!("{} is not allowed on {}", call.method, call.path) }),
             Some("MethodNotAllowedException"),
         ),
+    }
+}
+
+/// After AddThingToThingGroup: CONTINUOUS jobs that target the group (or one of its
+/// ancestors) reach the thing. A failure here is logged; the membership stands, as on AWS,
+/// where the job reaches the thing asynchronously.
+async fn continuous_jobs(registry: &RegistryService, jobs: &JobsService, call: &Call<'_>) {
+    let segments: Vec<&str> = call.segments.iter().map(String::as_str).collect();
+    if (call.method.as_str(), segments.as_slice())
+        != ("PUT", ["thing-groups", "addThingToThingGroup"].as_slice())
+    {
+        return;
+    }
+    let Ok(request) = call.body::<thingcore_registry::membership::MembershipRequest>() else {
+        return;
+    };
+    let Ok((group, thing)) = registry.resolve_membership(&request) else {
+        return;
+    };
+    if let Err(error) = jobs
+        .apply_thing_added_to_group(thing.as_str(), group.as_str())
+        .await
+    {
+        let error = error.into_jobs_error();
+        tracing::warn!(%error, thing = thing.as_str(), group = group.as_str(), "continuous jobs were not applied");
     }
 }
 

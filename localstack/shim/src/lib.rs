@@ -15,6 +15,8 @@
 //! - [`load`]: `thingcore-load`, the bounded load generator used by the broker benchmark.
 //! - [`rules`]: the rules-evaluator function's engine on every routed message, in process.
 //! - [`shadows`]: the shadow-updater function on the MQTT shadow topics, in process.
+//! - [`jobs`]: the Jobs service on the MQTT jobs topics, in process.
+//! - [`thing_workers`]: device-service requests handled in order per thing.
 //! - [`ws`]: the gateway function at `/ws`, in process (JSON frames over WebSocket).
 //! - [`serve`]: binds the listeners, runs until Ctrl-C or SIGTERM, then drains and flushes.
 //!
@@ -29,12 +31,14 @@ pub mod http;
 pub mod http_auth;
 pub mod http_server;
 pub mod iam_routes;
+pub mod jobs;
 pub mod load;
 pub mod mqtt;
 pub mod rules;
 pub mod serve;
 pub mod shadows;
 pub mod stores;
+pub mod thing_workers;
 pub mod tls;
 pub mod ws;
 

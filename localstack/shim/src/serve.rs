@@ -103,6 +103,17 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
         handle.clone(),
         hub.observe(shadows::SHADOW_TOPICS),
     );
+    let jobs_service = thingcore_jobs::JobsService::new(
+        opened.store.clone(),
+        Arc::new(SystemClock),
+        registry.clone(),
+    );
+    jobs_service.set_notification_sink(Arc::new(crate::jobs::HubNotifier(handle.clone())));
+    crate::jobs::start(
+        jobs_service.clone(),
+        handle.clone(),
+        hub.observe(crate::jobs::JOBS_TOPICS),
+    );
     let rules_active = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let observed = rules::RULE_TOPICS
         .iter()
@@ -188,11 +199,7 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
                 region: registry.config().region.clone(),
             },
         ),
-        jobs: thingcore_jobs::JobsService::new(
-            opened.store.clone(),
-            Arc::new(SystemClock),
-            registry.clone(),
-        ),
+        jobs: jobs_service,
         auth: http_auth,
         gateway: ws_gateway,
         mqtt_auth: Some((plain_authenticator.clone(), live.clone())),

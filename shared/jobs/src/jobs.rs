@@ -602,6 +602,21 @@ impl JobsService {
         Err(contention(format!("job {job_id}")))
     }
 
+    /// AddThingToThingGroup's follow-up on a host: [`Self::thing_added_to_group`], its
+    /// notifications handed to the notification sink.
+    ///
+    /// # Errors
+    /// As [`Self::thing_added_to_group`].
+    pub async fn apply_thing_added_to_group(
+        &self,
+        thing: &str,
+        group: &str,
+    ) -> Result<(), ServiceError> {
+        let notifications = self.thing_added_to_group(thing, group).await?;
+        self.deliver(notifications).await;
+        Ok(())
+    }
+
     /// A thing joined `group`: every CONTINUOUS job in progress that targets the group or one
     /// of its ancestors queues an execution on it (once). For the host to call after
     /// AddThingToThingGroup; the notifications are returned.

@@ -66,7 +66,11 @@ impl RegistryService {
         }
     }
 
-    fn resolve_membership(
+    /// The group and thing a membership request names (by names or ARNs), validated.
+    ///
+    /// # Errors
+    /// `InvalidRequestException` for missing, malformed or disagreeing names and ARNs.
+    pub fn resolve_membership(
         &self,
         request: &MembershipRequest,
     ) -> Result<(ThingGroupName, ThingName), ServiceError> {
