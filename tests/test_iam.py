@@ -295,3 +295,21 @@ def test_unsigned_requests_are_told_apart_by_action(serve):
     assert refused.value.code == 400
     assert b"<Code>InvalidAction</Code>" in refused.value.read()
     server.stop()
+
+
+def test_strict_mode_verifies_iam_and_sts_signatures(serve, tmp_path):
+    """Strict: the configured key's signature is checked with the iam/sts credential scope."""
+    server = serve("--auth", "strict", "--data-dir", str(tmp_path / "strict"))
+    assert client(server, "iam").create_user(UserName="strict-user")["User"]["UserName"] == "strict-user"
+    assert client(server, "sts").get_caller_identity()["Arn"] == f"arn:aws:iam::{ACCOUNT}:root"
+    with pytest.raises(ClientError) as refused:
+        client(server, "iam", "test", "wrong-secret").list_users()
+    assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+    assert refused.value.response["Error"]["Code"] == "SignatureDoesNotMatch"
+    request = urllib.request.Request(server.http_url + "/", data=b"Action=ListUsers&Version=2010-05-08", method="POST")
+    with pytest.raises(urllib.error.HTTPError) as unsigned:
+        urllib.request.urlopen(request, timeout=10)
+    assert unsigned.value.code == 403
+    assert b"<Code>MissingAuthenticationToken</Code>" in unsigned.value.read()
+    assert [u["UserName"] for u in client(server, "iam").list_users()["Users"]] == ["strict-user"]
+    server.stop()

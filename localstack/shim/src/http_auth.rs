@@ -142,6 +142,9 @@ pub async fn authenticate(
                 method = %parts.method, path = %parts.uri.path(), reason = %error,
                 "request refused"
             );
+            if parts.uri.path() == "/" && parts.method == axum::http::Method::POST {
+                return crate::iam_routes::auth_refusal(&error);
+            }
             return refusal(&error);
         }
     };

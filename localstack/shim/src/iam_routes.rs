@@ -24,6 +24,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use form::Form;
+use thingcore::auth::AuthError;
 use thingcore::iam::IamError;
 use thingcore_iam::sts::CallerKey;
 
@@ -117,4 +118,26 @@ pub async fn query_route(
                 .into_response()
         }
     }
+}
+
+/// A request to `POST /` that authentication refused, answered as the Query protocol does
+/// (`ErrorResponse` XML with IAM's and STS's codes, e.g. `SignatureDoesNotMatch`), where the
+/// JSON APIs get `x-amzn-ErrorType`.
+pub fn auth_refusal(error: &AuthError) -> Response {
+    let code = match error {
+        AuthError::MissingAuthenticationToken => "MissingAuthenticationToken",
+        AuthError::IncompleteSignature(_) => "IncompleteSignature",
+        AuthError::UnrecognizedClient => "InvalidClientTokenId",
+        AuthError::NotAuthorized { .. } => "AccessDenied",
+        _ => "SignatureDoesNotMatch",
+    };
+    let status = StatusCode::from_u16(error.http_status()).unwrap_or(StatusCode::FORBIDDEN);
+    let body = xml::error_response(
+        Api::Iam.namespace(),
+        "Sender",
+        code,
+        &error.to_string(),
+        &uuid::Uuid::new_v4().to_string(),
+    );
+    (status, xml::error_headers(), body).into_response()
 }

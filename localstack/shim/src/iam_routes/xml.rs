@@ -132,11 +132,28 @@ pub(super) fn respond(
 
 /// `<ErrorResponse>` for a refusal.
 pub(super) fn error_body(namespace: &str, error: &IamError, request_id: &str) -> String {
+    error_response(
+        namespace,
+        error.fault(),
+        error.code(),
+        &error.to_string(),
+        request_id,
+    )
+}
+
+/// `<ErrorResponse>` with a fault (`Sender`/`Receiver`), code and message.
+pub(super) fn error_response(
+    namespace: &str,
+    fault: &str,
+    code: &str,
+    message: &str,
+    request_id: &str,
+) -> String {
     let mut xml = Xml::new();
     xml.element("Error", |xml| {
-        xml.text("Type", error.fault())
-            .text("Code", error.code())
-            .text("Message", &error.to_string());
+        xml.text("Type", fault)
+            .text("Code", code)
+            .text("Message", message);
     })
     .text("RequestId", request_id);
     format!(
