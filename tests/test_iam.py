@@ -229,6 +229,12 @@ def test_sts_assume_role_and_session_tokens(server):
 
     session = client(server, "sts", creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"])
     assert session.get_caller_identity()["Arn"] == assumed["AssumedRoleUser"]["Arn"]
+    # Role chaining: a role session (named by its role's ARN in the trust) gets at most an hour.
+    target = iam.create_role(RoleName="chain-target", AssumeRolePolicyDocument=trust(role["Arn"]), MaxSessionDuration=7200)["Role"]
+    assert code_of(session.assume_role, RoleArn=target["Arn"], RoleSessionName="chained", DurationSeconds=3601) == ("ValidationError", 400)
+    chained = session.assume_role(RoleArn=target["Arn"], RoleSessionName="chained")
+    assert chained["AssumedRoleUser"]["Arn"].endswith("/chain-target/chained")
+    assert sts.get_access_key_info(AccessKeyId=creds["AccessKeyId"])["Account"] == ACCOUNT
     wrong_token = client(server, "sts", creds["AccessKeyId"], creds["SecretAccessKey"], "forged")
     assert code_of(wrong_token.get_caller_identity) == ("InvalidClientTokenId", 403)
 

@@ -172,7 +172,15 @@ impl IamService {
         if !trust.may_assume(&trust_caller, "sts:AssumeRole", own) {
             return Err(denied().into());
         }
-        let duration = session::role_duration(request.duration_seconds, role.max_session_duration)?;
+        let chained = matches!(
+            identity.as_ref().map(|i| &i.kind),
+            Some(IdentityKind::RoleSession { .. })
+        );
+        let duration = if chained {
+            session::chained_role_duration(request.duration_seconds, role.max_session_duration)?
+        } else {
+            session::role_duration(request.duration_seconds, role.max_session_duration)?
+        };
         let principal = SessionPrincipal::Role {
             role_name: role.role_name.clone(),
             role_arn: role.arn.clone(),

@@ -1,4 +1,4 @@
-//! The STS operations: GetCallerIdentity, AssumeRole, GetSessionToken.
+//! The STS operations: GetCallerIdentity, AssumeRole, GetSessionToken, GetAccessKeyInfo.
 
 use super::form::Form;
 use super::xml::Xml;
@@ -9,7 +9,12 @@ use thingcore_iam::sts::{AssumeRoleRequest, CallerKey, Credentials};
 use thingcore_iam::IamService;
 
 /// The actions served here (how an unsigned request is told to be STS's).
-pub(super) const ACTIONS: [&str; 3] = ["GetCallerIdentity", "AssumeRole", "GetSessionToken"];
+pub(super) const ACTIONS: [&str; 4] = [
+    "GetCallerIdentity",
+    "AssumeRole",
+    "GetSessionToken",
+    "GetAccessKeyInfo",
+];
 
 fn credentials(xml: &mut Xml, credentials: &Credentials) {
     xml.element("Credentials", |xml| {
@@ -71,6 +76,11 @@ pub(super) async fn dispatch(
                 .await
                 .map_err(|e| e.into_iam_error())?;
             credentials(&mut xml, &issued);
+        }
+        "GetAccessKeyInfo" => {
+            // Every key thingcore knows, and every key open mode accepts, is this account's.
+            form.required("AccessKeyId")?;
+            xml.text("Account", &iam.config().account_id);
         }
         _ => return Err(IamError::InvalidAction(action.to_string())),
     }

@@ -43,6 +43,28 @@ pub fn role_duration(requested: Option<i64>, max_session_secs: u32) -> Result<u3
     u32::try_from(requested).map_err(|_| too_short(requested))
 }
 
+/// The longest session a role session may get by assuming another role (role chaining).
+pub const MAX_CHAINED_DURATION_SECS: u32 = 3600;
+
+/// The length of a session of a role assumed by a role session (role chaining): as
+/// [`role_duration`], but never more than an hour.
+///
+/// # Errors
+/// `ValidationError` below 900 or above the hour or the role's maximum.
+pub fn chained_role_duration(
+    requested: Option<i64>,
+    max_session_secs: u32,
+) -> Result<u32, IamError> {
+    let duration = role_duration(requested, max_session_secs)?;
+    if duration > MAX_CHAINED_DURATION_SECS {
+        return Err(IamError::Validation(format!(
+            "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by \
+             role chaining. ({duration} > {MAX_CHAINED_DURATION_SECS})"
+        )));
+    }
+    Ok(duration)
+}
+
 /// The length of a `GetSessionToken` session: 900 to 129,600 seconds, 12 hours by default.
 ///
 /// # Errors
@@ -143,6 +165,14 @@ mod tests {
         );
         let error = role_duration(Some(3601), 3600).expect_err("over the role's maximum");
         assert!(error.to_string().contains("MaxSessionDuration"));
+    }
+
+    #[test]
+    fn chained_role_sessions_last_at_most_an_hour() {
+        assert_eq!(chained_role_duration(None, 43_200), Ok(3600));
+        assert_eq!(chained_role_duration(Some(1800), 43_200), Ok(1800));
+        let error = chained_role_duration(Some(7200), 43_200).expect_err("over an hour");
+        assert!(error.to_string().contains("role chaining"));
     }
 
     #[test]
