@@ -142,10 +142,12 @@ class Raw:
                                   protocol=paho.MQTTv311)
         # The filter also brings back the requests themselves; answers are parsed when asked for.
         self.client.on_message = lambda _c, _u, m: self.messages.put((m.topic, m.payload))
+        subscribed = concurrent.futures.Future()
+        self.client.on_subscribe = lambda *_: subscribed.set_result(True)
         self.client.connect("127.0.0.1", core["server"].mqtt_port)
         self.client.loop_start()
-        subscribed = self.client.subscribe(f"$aws/things/{thing}/jobs/#", qos=1)
-        assert subscribed[0] == paho.MQTT_ERR_SUCCESS
+        self.client.subscribe(f"$aws/things/{thing}/jobs/#", qos=1)
+        subscribed.result(TIMEOUT)  # the SUBACK: from here on, nothing published is missed
 
     def request(self, topic, payload):
         info = self.client.publish(topic, payload, qos=1)
@@ -245,3 +247,65 @@ def test_a_continuous_job_reaches_a_thing_added_to_its_group_later(core):
         assert notified["execution"]["jobId"] == job_id
     finally:
         raw.close()
+
+
+def jobs_data(core):
+    return boto3.client("iot-jobs-data", endpoint_url=core["server"].http_url, region_name="us-east-1",
+                        aws_access_key_id="test", aws_secret_access_key="test",
+                        config=Config(retries={"max_attempts": 1}))
+
+
+def test_iot_jobs_data_over_https_runs_a_job_and_notifies_mqtt(core):
+    iot, data = core["iot"], jobs_data(core)
+    thing = new_thing(core, "https")
+    job_id = f"https-{uuid.uuid4().hex[:8]}"
+    document = {"op": "rotate-keys"}
+    iot.create_job(jobId=job_id, targets=[thing_arn(core, thing)], document=json.dumps(document))
+    raw = Raw(core, thing)
+    try:
+        pending = data.get_pending_job_executions(thingName=thing)
+        assert [j["jobId"] for j in pending["queuedJobs"]] == [job_id] and pending["inProgressJobs"] == []
+        started = data.start_next_pending_job_execution(thingName=thing, statusDetails={"step": "1"})["execution"]
+        assert started["jobId"] == job_id and started["status"] == "IN_PROGRESS"
+        assert json.loads(started["jobDocument"]) == document
+        described = data.describe_job_execution(thingName=thing, jobId=job_id, includeJobDocument=True)["execution"]
+        assert described["statusDetails"] == {"step": "1"} and described["versionNumber"] == 2
+        # The same path signed for the control plane is the control plane's DescribeJobExecution.
+        assert iot.describe_job_execution(thingName=thing, jobId=job_id)["execution"]["status"] == "IN_PROGRESS"
+        updated = data.update_job_execution(thingName=thing, jobId=job_id, status="SUCCEEDED", expectedVersion=2,
+                                            includeJobExecutionState=True, includeJobDocument=True)
+        assert updated["executionState"]["status"] == "SUCCEEDED"
+        assert json.loads(updated["jobDocument"]) == document
+        # What the change caused reaches MQTT.
+        assert "execution" not in raw.answer("/jobs/notify-next")
+        assert iot.describe_job(jobId=job_id)["job"]["status"] == "COMPLETED"
+    finally:
+        raw.close()
+
+
+@pytest.mark.parametrize("case", ["unknown job", "wrong version", "bad status", "not a device's status", "terminal"])
+def test_iot_jobs_data_errors_are_the_models(core, case):
+    iot, data = core["iot"], jobs_data(core)
+    thing = new_thing(core, "errs")
+    job_id = f"errs-{uuid.uuid4().hex[:8]}"
+    iot.create_job(jobId=job_id, targets=[thing_arn(core, thing)], document="{}")
+    if case == "terminal":
+        data.update_job_execution(thingName=thing, jobId=job_id, status="REJECTED")
+    calls = {
+        "unknown job": (lambda: data.describe_job_execution(thingName=thing, jobId="no-such-job"),
+                        "ResourceNotFoundException"),
+        "wrong version": (lambda: data.update_job_execution(thingName=thing, jobId=job_id, status="IN_PROGRESS",
+                                                            expectedVersion=9), "InvalidStateTransitionException"),
+        "bad status": (lambda: data.update_job_execution(thingName=thing, jobId=job_id, status="BOGUS"),
+                       "InvalidRequestException"),
+        "not a device's status": (lambda: data.update_job_execution(thingName=thing, jobId=job_id, status="CANCELED"),
+                                  "InvalidStateTransitionException"),
+        "terminal": (lambda: data.update_job_execution(thingName=thing, jobId=job_id, status="SUCCEEDED"),
+                     "InvalidStateTransitionException"),
+    }
+    call, code = calls[case]
+    before = iot.describe_job_execution(thingName=thing, jobId=job_id)["execution"]
+    with pytest.raises(data.exceptions.ClientError) as refused:
+        call()
+    assert refused.value.response["Error"]["Code"] == code
+    assert iot.describe_job_execution(thingName=thing, jobId=job_id)["execution"] == before

@@ -137,7 +137,7 @@ pub(crate) struct Call<'a> {
 }
 
 impl<'a> Call<'a> {
-    fn new(request: &'a ApiGatewayV2httpRequest) -> Result<Self, ServiceError> {
+    pub(crate) fn new(request: &'a ApiGatewayV2httpRequest) -> Result<Self, ServiceError> {
         let path = request
             .raw_path
             .clone()

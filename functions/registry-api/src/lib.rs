@@ -8,6 +8,7 @@
 //!   them out; AWS's error types, statuses and bodies.
 //! - [`jobs`]: the AWS IoT Jobs operations (jobs, job executions, job templates), routed to
 //!   `thingcore-jobs`' `JobsService`.
+//! - [`jobs_data`]: the `iot-jobs-data` API (the device side of Jobs over HTTPS).
 //! - [`lambda`]: the Lambda entry (HTTP API events).
 //!
 //! The operations are `thingcore-registry`'s [`RegistryService`](thingcore_registry::RegistryService);
@@ -17,4 +18,5 @@
 
 pub mod http;
 pub mod jobs;
+pub mod jobs_data;
 pub mod lambda;

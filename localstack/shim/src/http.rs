@@ -66,7 +66,10 @@ pub fn app(state: AppState) -> Router {
             any(shadow_route),
         )
         .route("/ca.pem", get(ca_pem))
-        .route("/", post(crate::iam_routes::query_route).fallback(registry_route))
+        .route(
+            "/",
+            post(crate::iam_routes::query_route).fallback(registry_route),
+        )
         // Every other path is the control plane's: the registry-api handler answers, with
         // AWS's UnknownOperationException for paths it does not know.
         .fallback(registry_route)
@@ -198,18 +201,50 @@ async fn shadow_route(State(state): State<AppState>, request: axum::extract::Req
     crate::apigw::from_response(response)
 }
 
-/// The control-plane routes, as HTTP API events to the registry-api handler.
+/// The control-plane routes, as HTTP API events to the registry-api handler; the
+/// `iot-jobs-data` API, on paths it shares with them, when the request is signed for it.
 async fn registry_route(
     State(state): State<AppState>,
     request: axum::extract::Request,
 ) -> Response {
+    let jobs_data = thingcore::auth::service::is_jobs_data_request(
+        request.method().as_str(),
+        request.uri().path(),
+        signed_service(&request).as_deref(),
+    );
     let event = match crate::apigw::to_event(request).await {
         Ok(event) => event,
         Err(response) => return response,
     };
+    if jobs_data {
+        return crate::apigw::from_response(
+            registry_api::jobs_data::handle(&state.jobs, &event).await,
+        );
+    }
     crate::apigw::from_response(
         registry_api::http::handle((&state.registry, &state.jobs), &event).await,
     )
+}
+
+/// The service a SigV4-signed request's credential scope names (the middleware has verified
+/// it), or `None` for an unsigned request.
+fn signed_service(request: &axum::extract::Request) -> Option<String> {
+    let headers: Vec<(&str, &str)> = request
+        .headers()
+        .iter()
+        .filter_map(|(name, value)| Some((name.as_str(), value.to_str().ok()?)))
+        .collect();
+    let signed = thingcore::auth::HttpRequest {
+        method: request.method().as_str(),
+        path: request.uri().path(),
+        query: request.uri().query(),
+        headers,
+        body: &[],
+    };
+    thingcore::auth::sigv4::parse(&signed)
+        .ok()
+        .flatten()
+        .map(|info| info.service.to_string())
 }
 
 /// `GET /ca.pem`: the local CA's certificate, for devices and clients to trust.

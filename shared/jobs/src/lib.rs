@@ -115,8 +115,10 @@ impl JobsService {
         )
     }
 
-    /// Hands notifications to the sink, if any.
-    pub(crate) async fn deliver(&self, notifications: Vec<Notification>) {
+    /// Hands notifications to the sink, if any (a host calls this with what a device
+    /// operation returned when it has no answer topic of its own to publish them with, as
+    /// on the `iot-jobs-data` API).
+    pub async fn deliver(&self, notifications: Vec<Notification>) {
         if notifications.is_empty() {
             return;
         }

@@ -6,6 +6,7 @@
 //! | `/mqtt` (MQTT over WebSocket) | `iotdevicegateway` |
 //! | `/topics/...`, `/retainedMessage[/...]`, `/things/{thing}/shadow`, `/api/things/shadow/...` | `iotdata` |
 //! | `/` signed `iam` or `sts` (the Query protocol) | `iam`, `sts` |
+//! | `/things/{thing}/jobs[/{jobId}]` signed `iot-jobs-data` | `iot-jobs-data` |
 //! | everything else (the control plane) | `iot` |
 
 use crate::policy::IotAction;
@@ -18,12 +19,43 @@ pub const DATA_PLANE: &str = "iotdata";
 /// The signing name of presigned MQTT-over-WebSocket URLs.
 pub const DEVICE_GATEWAY: &str = "iotdevicegateway";
 
+/// The signing name of the Jobs data plane (`aws iot-jobs-data`).
+pub const JOBS_DATA_PLANE: &str = "iot-jobs-data";
+
+/// Whether `path` is one the `iot-jobs-data` API uses (`/things/{thing}/jobs` and
+/// `/things/{thing}/jobs/{jobId}`). The control plane has the same two paths
+/// (ListJobExecutionsForThing, DescribeJobExecution): the signing name tells them apart.
+pub fn is_jobs_data_path(path: &str) -> bool {
+    let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    match segments.as_slice() {
+        ["things", thing, "jobs"] => !thing.is_empty(),
+        ["things", thing, "jobs", job] => !thing.is_empty() && !job.is_empty(),
+        _ => false,
+    }
+}
+
+/// Whether `method path`, signed for `signed` (None: unsigned), is an `iot-jobs-data` call:
+/// signed for it on one of its paths, or unsigned and one only it has (UpdateJobExecution's
+/// `POST`, StartNextPendingJobExecution's `PUT …/jobs/$next`).
+pub fn is_jobs_data_request(method: &str, path: &str, signed: Option<&str>) -> bool {
+    if !is_jobs_data_path(path) {
+        return false;
+    }
+    match signed {
+        Some(service) => service == JOBS_DATA_PLANE,
+        None => method == "POST" || (method == "PUT" && path.ends_with("/jobs/$next")),
+    }
+}
+
 /// The signing names of IAM and STS, whose Query-protocol requests are all `POST /`.
 pub const QUERY_SERVICES: [&str; 2] = ["iam", "sts"];
 
 /// The signing name a request to `path` signed for `signed` must carry: `iam` or `sts` as
 /// signed at `/` (the Query protocol's one path), else [`signing_service`].
 pub fn expected_service(path: &str, signed: &str) -> &'static str {
+    if signed == JOBS_DATA_PLANE && is_jobs_data_path(path) {
+        return JOBS_DATA_PLANE;
+    }
     match QUERY_SERVICES.iter().find(|name| **name == signed) {
         Some(name) if path == "/" => name,
         _ => signing_service(path),
@@ -155,6 +187,31 @@ mod tests {
             "iotdata"
         );
         assert_eq!(signing_service("/things/t1"), "iot");
+        assert_eq!(
+            expected_service("/things/t1/jobs/j1", "iot-jobs-data"),
+            "iot-jobs-data"
+        );
+        assert_eq!(expected_service("/things/t1/jobs", "iot"), "iot");
+        assert_eq!(expected_service("/jobs/j1", "iot-jobs-data"), "iot");
+        assert!(is_jobs_data_request(
+            "GET",
+            "/things/t1/jobs",
+            Some("iot-jobs-data")
+        ));
+        assert!(!is_jobs_data_request("GET", "/things/t1/jobs", Some("iot")));
+        assert!(!is_jobs_data_request("GET", "/things/t1/jobs/j1", None));
+        assert!(is_jobs_data_request("POST", "/things/t1/jobs/j1", None));
+        assert!(is_jobs_data_request("PUT", "/things/t1/jobs/$next", None));
+        assert!(!is_jobs_data_request(
+            "PUT",
+            "/things/t1/jobs/j1/cancel",
+            None
+        ));
+        assert!(!is_jobs_data_request(
+            "GET",
+            "/things/t1/shadow",
+            Some("iot-jobs-data")
+        ));
         assert_eq!(expected_service("/", "iam"), "iam");
         assert_eq!(expected_service("/", "sts"), "sts");
         assert_eq!(expected_service("/", "s3"), "iot");

@@ -100,6 +100,27 @@ impl JobsError {
         }
     }
 
+    /// The exception and status on the `iot-jobs-data` API, whose model names fewer
+    /// exceptions: a version mismatch or a move out of a terminal state is
+    /// `InvalidStateTransitionException` (409), a describe of a job that ended on a terminal
+    /// state `TerminalStateException` (410), a failure `ServiceUnavailableException`.
+    pub fn jobs_data_error(&self) -> (&'static str, u16) {
+        match self {
+            JobsError::InvalidRequest(_) | JobsError::LimitExceeded(_) => {
+                ("InvalidRequestException", 400)
+            }
+            JobsError::ResourceNotFound(_) => ("ResourceNotFoundException", 404),
+            JobsError::VersionConflict(_)
+            | JobsError::InvalidStateTransition(_)
+            | JobsError::TerminalState(_)
+            | JobsError::ResourceAlreadyExists { .. }
+            | JobsError::Conflict { .. } => ("InvalidStateTransitionException", 409),
+            JobsError::InternalFailure(_) | JobsError::ServiceUnavailable(_) => {
+                ("ServiceUnavailableException", 503)
+            }
+        }
+    }
+
     /// The code of the device side's `/rejected` payload (AWS's Jobs device MQTT API).
     pub fn device_code(&self) -> &'static str {
         match self {
