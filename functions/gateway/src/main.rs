@@ -45,12 +45,14 @@ async fn main() -> Result<(), Error> {
     let shadows = ShadowService::new(store.clone(), clock.clone());
     // get_thing_shadow and get_registry_data in rules read the same tables.
     let registry = RegistryService::new(store.clone(), clock.clone(), env.registry_config());
+    let jobs = thingcore_jobs::JobsService::new(store.clone(), clock.clone(), registry.clone());
     let functions = StoreFunctions::new(shadows.clone(), registry);
     let rules = RulesEngine::new(store)
         .with_account_id(env.account_id())
         .with_resolver(Arc::new(functions));
     let router = InProcessRouter::new(gateway.clone(), clock)
         .with_shadows(shadows)
+        .with_jobs(jobs)
         .with_rules(Arc::new(rules), SinkConfig::from_env());
     thingcore_lambda::serve(|event| gateway::lambda::handle(&gateway, &router, event)).await
 }

@@ -5,7 +5,8 @@
 //!   and the rules engine all see it there.
 //! - On Lambda, [`InProcessRouter`] does the same within the invocation: it delivers to the
 //!   gateway's subscribers (none for Basic Ingest), hands shadow requests to the
-//!   shadow-updater library (both as `thingcore::route` decides, as the broker does), evaluates topic rules with the rules-evaluator library, and routes what those
+//!   shadow-updater library and Jobs requests to `thingcore-jobs` (both as `thingcore::route`
+//!   decides, as the broker does), evaluates topic rules with the rules-evaluator library, and routes what those
 //!   publish in turn — up to [`MAX_ROUTE_DEPTH`] hops, so a rule that republishes onto its own
 //!   topic cannot loop forever.
 
@@ -17,6 +18,7 @@ use thingcore::broker::Message;
 use thingcore::mqtt::{Bytes, QoS};
 use thingcore::route::service_route;
 use thingcore::Clock;
+use thingcore_jobs::JobsService;
 use thingcore_rules::{
     execute, ActionError, ActionSinks, Publisher, RuleMessage, RulesEngine, SinkConfig,
 };
@@ -42,6 +44,7 @@ pub trait Router: Send + Sync {
 pub struct InProcessRouter {
     gateway: GatewayService,
     shadows: Option<ShadowService>,
+    jobs: Option<JobsService>,
     rules: Option<(Arc<RulesEngine>, SinkConfig)>,
     clock: Arc<dyn Clock>,
 }
@@ -52,6 +55,7 @@ impl InProcessRouter {
         Self {
             gateway,
             shadows: None,
+            jobs: None,
             rules: None,
             clock,
         }
@@ -60,6 +64,12 @@ impl InProcessRouter {
     /// Also hands shadow requests to `shadows`.
     pub fn with_shadows(mut self, shadows: ShadowService) -> Self {
         self.shadows = Some(shadows);
+        self
+    }
+
+    /// Also answers the Jobs device MQTT API (`$aws/things/{thing}/jobs/...`) with `jobs`.
+    pub fn with_jobs(mut self, jobs: JobsService) -> Self {
+        self.jobs = Some(jobs);
         self
     }
 
@@ -102,6 +112,32 @@ impl InProcessRouter {
                         };
                         if let Err(error) = self.route_at(reply, depth + 1).await {
                             tracing::warn!(%error, "routing a shadow reply failed");
+                        }
+                    }
+                }
+            }
+            if let Some(jobs) = &self.jobs {
+                if route.jobs_request().is_some() {
+                    let answers = thingcore_jobs::mqtt::handle_request(
+                        jobs,
+                        &message.topic,
+                        &message.payload,
+                    )
+                    .await
+                    .unwrap_or_default();
+                    for answer in answers {
+                        let answer = Message {
+                            topic: answer.topic,
+                            payload: Bytes::from(answer.payload.to_string()),
+                            qos: QoS::AtLeastOnce,
+                            retain: false,
+                            properties: Default::default(),
+                            publisher: None,
+                            received_at: self.clock.now_millis(),
+                            expires_at: None,
+                        };
+                        if let Err(error) = self.route_at(answer, depth + 1).await {
+                            tracing::warn!(%error, "routing a jobs answer failed");
                         }
                     }
                 }

@@ -6,8 +6,11 @@ use gateway::testing::RecordingPublisher;
 use gateway::{GatewayConfig, GatewayService, InProcessRouter};
 use serde_json::{json, Value};
 use std::sync::Arc;
+use thingcore::registry::RegistryConfig;
 use thingcore::store::{MemoryStore, Store};
 use thingcore::{Clock, ManualClock};
+use thingcore_jobs::JobsService;
+use thingcore_registry::RegistryService;
 use thingcore_shadows::ShadowService;
 
 const SUBSCRIBER: &str = "L0SM9cOFvHcCIhw=";
@@ -117,8 +120,10 @@ fn harness_with(
         GatewayConfig::default(),
         clock.clone(),
     ));
+    let registry = RegistryService::new(store.clone(), clock.clone(), RegistryConfig::default());
     let router = InProcessRouter::new(gateway.clone(), clock.clone())
-        .with_shadows(ShadowService::new(store, clock));
+        .with_shadows(ShadowService::new(store.clone(), clock.clone()))
+        .with_jobs(JobsService::new(store, clock, registry));
     Harness {
         gateway,
         router,
@@ -395,6 +400,52 @@ async fn shadow_requests_reach_the_shadow_service() {
         assert_eq!(document["state"]["desired"], json!({"on": true}));
     })
     .await;
+}
+
+#[tokio::test]
+async fn jobs_requests_reach_the_jobs_service() {
+    let clock = Arc::new(ManualClock::new(1_795_735_800_000));
+    let store: Arc<dyn Store> = Arc::new(MemoryStore::new(clock.clone()));
+    // GIVEN thing lamp with a job queued for it
+    let registry = RegistryService::new(store.clone(), clock.clone(), RegistryConfig::default());
+    registry
+        .create_thing("lamp", serde_json::from_value(json!({})).expect("request"))
+        .await
+        .expect("thing");
+    let jobs = JobsService::new(store.clone(), clock.clone(), registry.clone());
+    let create =
+        json!({"targets": [registry.config().thing_arn("lamp")], "document": "{\"op\":1}"});
+    jobs.create_job("fw", serde_json::from_value(create).expect("request"))
+        .await
+        .expect("job");
+    let h = harness_on(store, clock);
+    h.handle(fixture("connect.json")).await;
+    h.handle(from(PUBLISHER, "connect.json")).await;
+    h.handle(frame(
+        SUBSCRIBER,
+        r#"{"action":"subscribe","topic":"$aws/things/lamp/jobs/#"}"#,
+    ))
+    .await;
+    h.posts.take();
+    // WHEN the device starts its next job over the WebSocket gateway
+    h.handle(frame(
+        PUBLISHER,
+        r#"{"action":"publish","topic":"$aws/things/lamp/jobs/start-next","payload":{"clientToken":"c1"},"qos":1}"#,
+    ))
+    .await;
+    // THEN the answer and the notification reach the subscriber
+    let frames = h.frames(SUBSCRIBER);
+    let accepted = frames
+        .iter()
+        .find(|f| f["topic"] == json!("$aws/things/lamp/jobs/start-next/accepted"))
+        .unwrap_or_else(|| panic!("no accepted answer in {frames:?}"));
+    let answer: Value =
+        serde_json::from_str(accepted["payload"].as_str().unwrap_or("null")).expect("json");
+    assert_eq!(answer["execution"]["status"], json!("IN_PROGRESS"));
+    assert_eq!(answer["clientToken"], json!("c1"));
+    assert!(frames
+        .iter()
+        .any(|f| f["topic"] == json!("$aws/things/lamp/jobs/notify")));
 }
 
 #[tokio::test]
