@@ -99,21 +99,9 @@ impl InProcessRouter {
                     )
                     .await
                     .unwrap_or_default();
-                    for reply in replies {
-                        let reply = Message {
-                            topic: reply.topic,
-                            payload: Bytes::from(reply.payload.to_string()),
-                            qos: QoS::AtLeastOnce,
-                            retain: false,
-                            properties: Default::default(),
-                            publisher: None,
-                            received_at: self.clock.now_millis(),
-                            expires_at: None,
-                        };
-                        if let Err(error) = self.route_at(reply, depth + 1).await {
-                            tracing::warn!(%error, "routing a shadow reply failed");
-                        }
-                    }
+                    let replies = replies.into_iter().map(|r| (r.topic, r.payload));
+                    self.route_service_messages(replies, depth, "shadow reply")
+                        .await;
                 }
             }
             if let Some(jobs) = &self.jobs {
@@ -125,21 +113,9 @@ impl InProcessRouter {
                     )
                     .await
                     .unwrap_or_default();
-                    for answer in answers {
-                        let answer = Message {
-                            topic: answer.topic,
-                            payload: Bytes::from(answer.payload.to_string()),
-                            qos: QoS::AtLeastOnce,
-                            retain: false,
-                            properties: Default::default(),
-                            publisher: None,
-                            received_at: self.clock.now_millis(),
-                            expires_at: None,
-                        };
-                        if let Err(error) = self.route_at(answer, depth + 1).await {
-                            tracing::warn!(%error, "routing a jobs answer failed");
-                        }
-                    }
+                    let answers = answers.into_iter().map(|a| (a.topic, a.payload));
+                    self.route_service_messages(answers, depth, "jobs answer")
+                        .await;
                 }
             }
             if let Some((rules, aws)) = &self.rules {
@@ -165,6 +141,33 @@ impl InProcessRouter {
             }
             Ok(())
         })
+    }
+}
+
+impl InProcessRouter {
+    /// Routes what a device service (shadows, Jobs) answered, one hop further: QoS 1, as AWS
+    /// IoT's services publish. A failure is logged; the request was handled.
+    async fn route_service_messages(
+        &self,
+        messages: impl Iterator<Item = (String, serde_json::Value)>,
+        depth: usize,
+        what: &str,
+    ) {
+        for (topic, payload) in messages {
+            let message = Message {
+                topic,
+                payload: Bytes::from(payload.to_string()),
+                qos: QoS::AtLeastOnce,
+                retain: false,
+                properties: Default::default(),
+                publisher: None,
+                received_at: self.clock.now_millis(),
+                expires_at: None,
+            };
+            if let Err(error) = self.route_at(message, depth + 1).await {
+                tracing::warn!(%error, "routing a {what} failed");
+            }
+        }
     }
 }
 
