@@ -17,7 +17,7 @@ use thingcore::jobs::create::{decide_document, MAX_TARGETS};
 use thingcore::jobs::execution::{cancel_for_job, cancel_job, check_delete_job};
 use thingcore::jobs::record::JOB_CONFIG_FIELDS;
 use thingcore::jobs::{
-    JobId, JobProcessDetails, JobStatus, JobsError, StoredJob, StoredJobExecution,
+    JobId, JobProcessDetails, JobStatus, JobsError, SchedulerState, StoredJob, StoredJobExecution,
     StoredJobTemplate, TargetSelection,
 };
 use thingcore::store::Expect;
@@ -239,6 +239,7 @@ impl JobsService {
             created_at: now,
             last_updated_at: now,
             completed_at: complete.then_some(now),
+            scheduler: SchedulerState::default(),
         };
         if !self
             .commit(vec![repo::put(key, &job, Expect::Absent)?])

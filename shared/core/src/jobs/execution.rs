@@ -285,10 +285,12 @@ pub fn check_delete_execution(execution: &StoredJobExecution, force: bool) -> Jo
 }
 
 /// Whether `job` is complete given the statuses of all its executions: a SNAPSHOT job in
-/// progress whose executions are all terminal.
+/// progress, none of its targets still held by the scheduler, whose executions are all
+/// terminal.
 pub fn is_complete(job: &StoredJob, statuses: &[JobExecutionStatus]) -> bool {
     job.target_selection == TargetSelection::Snapshot
         && job.status == JobStatus::InProgress
+        && job.scheduler.held == 0
         && statuses.iter().all(|s| s.is_terminal())
 }
 

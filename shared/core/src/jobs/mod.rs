@@ -13,17 +13,29 @@
 //! - [`execution`]: the job execution state machine (device updates, cancels, expected
 //!   versions) and job completion.
 //! - [`topic`]: the reserved Jobs topics: requests, answers and notifications.
+//! - [`config`]: the rollout, abort, timeout, retry and scheduling configurations, typed and
+//!   checked.
+//! - The scheduler's rules: [`rollout`] (pacing held targets per minute), [`timeouts`] (step
+//!   and in-progress timeouts, retries), [`abort`] (abort criteria) and [`schedule`] (what
+//!   happens to a job next: start, end, abort, release, completion).
 
+pub mod abort;
+pub mod config;
 pub mod create;
 pub mod error;
 pub mod execution;
 pub mod names;
 pub mod record;
+pub mod rollout;
+pub mod schedule;
 pub mod status;
+pub mod timeouts;
 pub mod topic;
 
+pub use config::JobConfigs;
 pub use create::{JobDocument, Target};
 pub use error::{JobsError, JobsResult};
 pub use names::{JobId, JobTemplateId};
 pub use record::{JobProcessDetails, StoredJob, StoredJobExecution, StoredJobTemplate};
+pub use rollout::SchedulerState;
 pub use status::{JobExecutionStatus, JobStatus, TargetSelection};

@@ -3,6 +3,7 @@
 //! Times are epoch seconds, as the registry keeps them.
 
 use super::names::{JobId, JobTemplateId};
+use super::rollout::SchedulerState;
 use super::status::{JobExecutionStatus, JobStatus, TargetSelection};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
@@ -60,6 +61,9 @@ pub struct StoredJob {
     /// `completedAt`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub completed_at: Option<u64>,
+    /// Where the job stands with the scheduler (held targets, pacing window, next due time).
+    #[serde(default, skip_serializing_if = "SchedulerState::is_idle")]
+    pub scheduler: SchedulerState,
 }
 
 /// The configuration fields CreateJob and UpdateJob keep as sent.
