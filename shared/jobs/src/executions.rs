@@ -5,16 +5,21 @@
 
 use crate::error::ServiceError;
 use crate::jobs::job_not_found;
+use crate::keys::DueEntry;
 use crate::notify::Notification;
 use crate::repo::{self, Loaded};
 use crate::{contention, keys, JobsService};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
+use thingcore::jobs::abort::criteria_met;
 use thingcore::jobs::execution::{
     cancel_execution, check_delete_execution, completed, is_complete,
 };
-use thingcore::jobs::{JobExecutionStatus, JobId, JobsError, StoredJob, StoredJobExecution};
+use thingcore::jobs::timeouts::{retry, timeout_at};
+use thingcore::jobs::{
+    JobConfigs, JobExecutionStatus, JobId, JobStatus, JobsError, StoredJob, StoredJobExecution,
+};
 use thingcore::registry::ThingName;
 use thingcore::store::Expect;
 
@@ -63,48 +68,91 @@ impl JobsService {
 
     /// Writes `after` over `before` (read with its version): a terminal change also rewrites
     /// the job (COMPLETED when it was the last pending execution of a SNAPSHOT job, else
-    /// unchanged), so racing last executions cannot both miss completing it. `false` when a
-    /// condition failed. On success, the notifications.
+    /// unchanged), so racing last executions cannot both miss completing it. A FAILED or
+    /// TIMED_OUT `after` that the job's retry configuration retries is stored as its next
+    /// attempt (QUEUED) instead; one that meets an abort criterion puts the job in the
+    /// scheduler's index, due now. The execution's entry in the timeout index follows its
+    /// timers. `false` when a condition failed. On success, the notifications.
     pub(crate) async fn write_execution(
         &self,
         before: &Loaded<StoredJobExecution>,
         after: &StoredJobExecution,
     ) -> Result<Option<Vec<Notification>>, ServiceError> {
-        let mut ops = repo::put_execution(after, Expect::Version(before.version))?.to_vec();
         let job_id = after.job_id.as_str();
+        let thing = after.thing_name.as_str();
+        let now = self.now_secs();
+        let mut stored = after.clone();
+        let mut ops = Vec::new();
         if after.status.is_terminal() {
             let job: Loaded<StoredJob> = self
                 .load(keys::job(job_id))
                 .await?
                 .ok_or_else(|| job_not_found(job_id))?;
+            let configs = JobConfigs::parse(&job.value.configs).unwrap_or_default();
+            if let Some(retried) = retry(after, &configs.retry, now) {
+                stored = retried;
+            }
             let statuses: Vec<JobExecutionStatus> = self
                 .job_executions(job_id)
                 .await?
                 .iter()
                 .map(|l| {
-                    if l.value.thing_name == after.thing_name {
-                        after.status
+                    if l.value.thing_name == stored.thing_name {
+                        stored.status
                     } else {
                         l.value.status
                     }
                 })
                 .collect();
             let next = if is_complete(&job.value, &statuses) {
-                completed(&job.value, self.now_secs())
+                completed(&job.value, now)
             } else {
                 job.value.clone()
             };
+            if next.status == JobStatus::InProgress
+                && criteria_met(&configs.abort, &statuses).is_some()
+            {
+                let entry = DueEntry {
+                    job_id: job_id.to_string(),
+                    thing_name: None,
+                };
+                ops.push(repo::put(keys::job_due(now, job_id), &entry, Expect::Any)?);
+            }
             ops.push(repo::put(
                 job.key.clone(),
                 &next,
                 Expect::Version(job.version),
             )?);
         }
+        ops.extend(repo::put_execution(
+            &stored,
+            Expect::Version(before.version),
+        )?);
+        let (old, new) = (timeout_at(&before.value), timeout_at(&stored));
+        if old != new {
+            if let Some(at) = old {
+                ops.push(repo::delete(
+                    keys::execution_timeout(at, job_id, thing),
+                    Expect::Any,
+                ));
+            }
+            if let Some(at) = new {
+                let entry = DueEntry {
+                    job_id: job_id.to_string(),
+                    thing_name: Some(thing.to_string()),
+                };
+                ops.push(repo::put(
+                    keys::execution_timeout(at, job_id, thing),
+                    &entry,
+                    Expect::Any,
+                )?);
+            }
+        }
         if !self.commit(ops).await? {
             return Ok(None);
         }
         let notifications = self
-            .notifications_for(&after.thing_name, job_id, Some(&before.value))
+            .notifications_for(thing, job_id, Some(&before.value))
             .await?;
         Ok(Some(notifications))
     }

@@ -5,6 +5,10 @@
 //! multi-execution changes are made in steps that are each safe to see half done: the job
 //! record first (created, CANCELED or DELETION_IN_PROGRESS), then its executions in
 //! conditional batches, each batch read again and redone when it lost a race.
+//!
+//! A job with a rollout or scheduling configuration queues nothing at creation: its target
+//! things are held (`keys::job_held`) and the scheduler ([`crate::scheduler`]) releases them,
+//! the first step at once unless the job is SCHEDULED for later.
 
 use crate::error::ServiceError;
 use crate::notify::Notification;
@@ -17,8 +21,8 @@ use thingcore::jobs::create::{decide_document, MAX_TARGETS};
 use thingcore::jobs::execution::{cancel_for_job, cancel_job, check_delete_job};
 use thingcore::jobs::record::JOB_CONFIG_FIELDS;
 use thingcore::jobs::{
-    JobId, JobProcessDetails, JobStatus, JobsError, SchedulerState, StoredJob, StoredJobExecution,
-    StoredJobTemplate, TargetSelection,
+    JobConfigs, JobId, JobProcessDetails, JobStatus, JobsError, SchedulerState, StoredJob,
+    StoredJobExecution, StoredJobTemplate, TargetSelection,
 };
 use thingcore::store::Expect;
 
@@ -204,6 +208,7 @@ impl JobsService {
             .transpose()?
             .unwrap_or_default();
         configs.extend(configs_of(&request.rest, &JOB_CONFIG_FIELDS)?);
+        let typed = JobConfigs::parse(&configs)?;
         let key = keys::job(job_id.as_str());
         let already = || JobsError::ResourceAlreadyExists {
             message: format!("Job {job_id} already exists"),
@@ -216,11 +221,18 @@ impl JobsService {
         let things = self.resolve_targets(&request.targets).await?;
         let now = self.now_secs();
         let complete = things.is_empty() && selection == TargetSelection::Snapshot;
-        let job = StoredJob {
+        let held = typed.is_scheduled() && !things.is_empty();
+        let start_at = typed
+            .scheduling
+            .and_then(|s| s.start_at)
+            .filter(|at| *at > now);
+        let mut job = StoredJob {
             job_arn: self.job_arn(job_id.as_str()),
             job_id: job_id.clone(),
             status: if complete {
                 JobStatus::Completed
+            } else if held && start_at.is_some() {
+                JobStatus::Scheduled
             } else {
                 JobStatus::InProgress
             },
@@ -241,6 +253,34 @@ impl JobsService {
             completed_at: complete.then_some(now),
             scheduler: SchedulerState::default(),
         };
+        if held {
+            // The scheduler releases the targets: held now, due at the start (or now).
+            let due = start_at.unwrap_or(now);
+            job.scheduler = SchedulerState {
+                held: things.len() as u64,
+                window_start: now,
+                due_at: Some(due),
+                ..SchedulerState::default()
+            };
+            if !self
+                .commit(vec![repo::put(key, &job, Expect::Absent)?])
+                .await?
+            {
+                return Err(already().into());
+            }
+            self.hold(job_id.as_str(), &things).await?;
+            let entry = keys::DueEntry {
+                job_id: job_id.to_string(),
+                thing_name: None,
+            };
+            let due_key = keys::job_due(due, job_id.as_str());
+            self.commit(vec![repo::put(due_key.clone(), &entry, Expect::Any)?])
+                .await?;
+            if start_at.is_none() {
+                self.step_job(job_id.as_str(), Some(&due_key)).await?;
+            }
+            return Ok(job.to_reference());
+        }
         if !self
             .commit(vec![repo::put(key, &job, Expect::Absent)?])
             .await?
@@ -381,6 +421,7 @@ impl JobsService {
                 job.description = request.description.clone();
             }
             job.configs.extend(configs.clone());
+            JobConfigs::parse(&job.configs)?;
             job.last_updated_at = self.now_secs();
             let op = repo::put(found.key.clone(), &job, Expect::Version(found.version))?;
             if self.commit(vec![op]).await? {
@@ -434,7 +475,7 @@ impl JobsService {
 
     /// Rewrites (or, for `None`, leaves) every execution of a job with `change`, in
     /// conditional batches, and returns the notifications.
-    async fn rewrite_executions(
+    pub(crate) async fn rewrite_executions(
         &self,
         job_id: &str,
         change: impl Fn(&StoredJobExecution, u64) -> Option<StoredJobExecution>,

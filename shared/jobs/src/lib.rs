@@ -19,6 +19,8 @@
 //! - [`mqtt`]: the device MQTT API: a request on a jobs topic, its `/accepted` or `/rejected`
 //!   answer.
 //! - [`notify`]: the `jobs/notify` and `jobs/notify-next` messages a change causes.
+//! - [`scheduler`]: [`JobsService::tick`], the scheduler's driver: rollout pacing,
+//!   scheduled starts and ends, timeouts, retries, aborts.
 //! - [`keys`]: where the records live; [`error`]: [`ServiceError`].
 //!
 //! Control-plane operations answer with the wire's JSON output and hand the notifications they
@@ -33,11 +35,13 @@ pub mod keys;
 pub mod mqtt;
 pub mod notify;
 pub(crate) mod repo;
+pub mod scheduler;
 pub mod targets;
 pub mod templates;
 
 pub use error::ServiceError;
 pub use notify::{Changed, Notification};
+pub use scheduler::TickReport;
 use std::sync::{Arc, OnceLock};
 use thingcore::registry::RegistryConfig;
 use thingcore::store::Store;
