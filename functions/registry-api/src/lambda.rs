@@ -1,5 +1,6 @@
 //! The Lambda entry: an API Gateway HTTP API (payload 2.0) event in, the HTTP response event
-//! out, answered by [`crate::http::handle`].
+//! out, answered by [`crate::http::handle`]; or an EventBridge scheduled event (a rate rule or
+//! EventBridge Scheduler), which runs one tick of the Jobs scheduler.
 
 use aws_lambda_events::apigw::ApiGatewayV2httpRequest;
 use serde_json::Value;
@@ -15,6 +16,18 @@ pub async fn handle(
     jobs: &JobsService,
     event: Value,
 ) -> Result<Value, String> {
+    if event["detail-type"] == "Scheduled Event" {
+        let report = jobs
+            .tick()
+            .await
+            .map_err(|e| format!("jobs scheduler: {e}"))?;
+        return Ok(serde_json::json!({
+            "jobs": report.jobs,
+            "released": report.released,
+            "timedOut": report.timed_out,
+            "more": report.more,
+        }));
+    }
     if event.pointer("/requestContext/http").is_none() {
         return Err("not an API Gateway HTTP API (payload 2.0) event".into());
     }
@@ -60,6 +73,15 @@ mod tests {
         let body: Value = serde_json::from_str(response["body"].as_str().unwrap_or("null"))
             .unwrap_or(Value::Null);
         assert_eq!(body["thingName"], json!("lamp-1"));
+    }
+
+    #[test]
+    fn scheduled_events_tick_the_jobs_scheduler() {
+        let (s, j) = service();
+        let event = json!({"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}});
+        let report =
+            futures::executor::block_on(handle(&s, &j, event)).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(report["released"], json!(0));
     }
 
     #[test]

@@ -101,6 +101,11 @@ pub struct ServeOptions {
     #[arg(long, default_value_t = 4096, env = "THINGCORE_HTTP_MAX_CONNECTIONS")]
     pub http_max_connections: usize,
 
+    /// Seconds between two runs of the Jobs scheduler (rollout pacing, scheduled starts and
+    /// ends, timeouts, retries, aborts); at least 1.
+    #[arg(long, default_value_t = 5, env = "THINGCORE_JOBS_TICK_SECONDS")]
+    pub jobs_tick_seconds: u64,
+
     /// Seconds an HTTP client has to send a request's headers; also the most an idle
     /// keep-alive connection is kept.
     #[arg(long, default_value_t = 30, env = "THINGCORE_HTTP_HEADER_TIMEOUT")]

@@ -2,13 +2,19 @@
 //! `thingcore_jobs::mqtt`, and its answers and the notifications they cause are published
 //! through the hub, in order per thing ([`crate::thing_workers`]). The notifications of
 //! control-plane calls (CreateJob, CancelJob, ...) go through the hub too ([`HubNotifier`]).
+//! The Jobs scheduler runs as one background task ([`start_scheduler`]).
 
 use crate::mqtt::HubHandle;
 use crate::thing_workers::{self, service_message};
 use std::sync::Arc;
+use std::time::Duration;
 use thingcore::broker::Message;
 use thingcore_jobs::{mqtt, JobsService, Notification, NotificationSink};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
+
+/// Most ticks run back to back when a tick leaves due work behind.
+const MAX_CATCH_UP_TICKS: usize = 10;
 
 /// The topic filter of Jobs requests and answers.
 pub const JOBS_TOPICS: &str = "$aws/things/+/jobs/#";
@@ -50,4 +56,39 @@ impl NotificationSink for HubNotifier {
     async fn publish(&self, notifications: Vec<Notification>) {
         publish_all(&self.0, notifications).await;
     }
+}
+
+/// Runs the Jobs scheduler ([`JobsService::tick`]) every `every` until `stop` turns true: one
+/// task, one tick at a time; a tick that leaves due work behind is followed at once by up to
+/// [`MAX_CATCH_UP_TICKS`] more. Its notifications go through the service's sink (the hub).
+pub fn start_scheduler(
+    service: JobsService,
+    every: Duration,
+    mut stop: watch::Receiver<bool>,
+) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut interval = tokio::time::interval(every);
+        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = interval.tick() => {}
+                changed = stop.changed() => {
+                    if changed.is_err() || *stop.borrow() {
+                        return;
+                    }
+                    continue;
+                }
+            }
+            for _ in 0..MAX_CATCH_UP_TICKS {
+                match service.tick().await {
+                    Ok(report) if report.more => {}
+                    Ok(_) => break,
+                    Err(error) => {
+                        tracing::warn!(error = %error, source = ?std::error::Error::source(&error), "jobs scheduler tick failed");
+                        break;
+                    }
+                }
+            }
+        }
+    })
 }

@@ -114,6 +114,11 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
         handle.clone(),
         hub.observe(crate::jobs::JOBS_TOPICS),
     );
+    let scheduler_task = crate::jobs::start_scheduler(
+        jobs_service.clone(),
+        std::time::Duration::from_secs(options.jobs_tick_seconds.max(1)),
+        stop_rx.clone(),
+    );
     let rules_active = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let observed = rules::RULE_TOPICS
         .iter()
@@ -267,6 +272,7 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
     let _ = mqtt_task.await;
     let _ = tls_task.await;
     let _ = revocation_task.await;
+    let _ = scheduler_task.await;
     let _ = hub_task.await;
     opened.store.flush().await.context("flushing the store")?;
     println!("thingcore: stopped");
