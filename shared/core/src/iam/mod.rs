@@ -8,11 +8,16 @@
 //! - [`documents`]: IAM policy documents (the policy engine's grammar, IAM's size limits).
 //! - [`trust`]: role trust policies (`Principal`) and whether one lets a caller assume the role.
 //! - [`session`]: `DurationSeconds`, `RoleSessionName` and expiry of temporary credentials.
+//! - [`operations`]: the per-operation authorization table (action and resource ARNs of every
+//!   operation of `iot`, `iot-data`, `iot-jobs-data`, `iam`, `sts`), data beside the models.
+//! - [`enforcement`]: whether an identity's policies (and session policy) allow a request.
 
 pub mod documents;
+pub mod enforcement;
 pub mod error;
 pub mod ids;
 pub mod names;
+pub mod operations;
 pub mod session;
 pub mod trust;
 pub mod versions;
