@@ -91,7 +91,11 @@ def test_users_groups_keys_and_tags(server):
     statuses = {k["AccessKeyId"]: k["Status"] for k in iam.list_access_keys(UserName="alice")["AccessKeyMetadata"]}
     assert statuses == {first["AccessKeyId"]: "Inactive", second["AccessKeyId"]: "Active"}
 
-    # A user signing with its own key: GetUser and GetCallerIdentity name it.
+    # A user signing with its own key: GetUser (which its policy must allow, IAM being
+    # enforced) and GetCallerIdentity (which needs no permission) name it.
+    iam.put_user_policy(UserName="alice", PolicyName="self", PolicyDocument=json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "iam:GetUser", "Resource": "arn:aws:iam::*:user/${aws:username}"}]}))
     own = client(server, "iam", second["AccessKeyId"], second["SecretAccessKey"])
     assert own.get_user()["User"]["UserName"] == "alice"
     me = client(server, "sts", second["AccessKeyId"], second["SecretAccessKey"]).get_caller_identity()
@@ -103,6 +107,7 @@ def test_users_groups_keys_and_tags(server):
     assert code_of(iam.delete_access_key, UserName="alice", AccessKeyId=first["AccessKeyId"]) == ("NoSuchEntity", 404)
     assert code_of(iam.delete_user, UserName="alice") == ("DeleteConflict", 409), "still in a group"
     iam.remove_user_from_group(GroupName="admins", UserName="alice")
+    iam.delete_user_policy(UserName="alice", PolicyName="self")
     iam.delete_user(UserName="alice")
     iam.delete_group(GroupName="admins")
     assert iam.list_users()["Users"] == [] and iam.list_groups()["Groups"] == []

@@ -60,6 +60,8 @@ pub struct HttpAuth {
     pub region: String,
     /// The core's account id (in policy resource ARNs).
     pub account_id: String,
+    /// IAM: keys it issued are verified and held to their policies (`crate::iam_auth`).
+    pub iam: Option<thingcore_iam::IamService>,
 }
 
 /// An [`AuthError`] as AWS sends it.
@@ -108,13 +110,7 @@ pub async fn authenticate(
         body: &bytes,
     };
     let now = i64::try_from(SystemClock.now_millis()).unwrap_or(i64::MAX);
-    let authenticated = auth::authenticate(
-        &signed,
-        &config.credentials,
-        config.strict,
-        &config.region,
-        now,
-    );
+    let (authenticated, iam_caller) = authenticate_signed(&config, &signed, now).await;
     let unsigned = matches!(
         authenticated,
         Ok(Caller::Anonymous) | Err(AuthError::MissingAuthenticationToken)
@@ -148,6 +144,15 @@ pub async fn authenticate(
             return refusal(&error);
         }
     };
+    if let (Some(iam_caller), Caller::Verified(_)) = (&iam_caller, &caller) {
+        if let Err(error) = iam_authorize(&config, &parts, &bytes, iam_caller, now) {
+            if parts.uri.path() == "/" && parts.method == axum::http::Method::POST {
+                return crate::iam_routes::auth_refusal(&error);
+            }
+            return refusal(&error);
+        }
+        parts.extensions.insert(iam_caller.clone());
+    }
     if let Some(authorization) = caller.authorization(&config.region, &config.account_id, now) {
         let action =
             auth::data_plane_action(parts.method.as_str(), parts.uri.path(), parts.uri.query());
@@ -161,6 +166,87 @@ pub async fn authenticate(
     parts.extensions.insert(caller);
     next.run(Request::from_parts(parts, Body::from(bytes)))
         .await
+}
+
+/// Authenticates a signed (or unsigned) request: a key of the credentials store as
+/// `thingcore::auth::authenticate` decides, else a key IAM issued, verified against its
+/// secret (with the IAM caller to authorize), else an unknown key as the mode decides.
+async fn authenticate_signed(
+    config: &HttpAuth,
+    signed: &HttpRequest<'_>,
+    now: i64,
+) -> (
+    Result<Caller, AuthError>,
+    Option<crate::iam_auth::IamCaller>,
+) {
+    let plain = || {
+        auth::authenticate(
+            signed,
+            &config.credentials,
+            config.strict,
+            &config.region,
+            now,
+        )
+    };
+    let Some(iam) = &config.iam else {
+        return (plain(), None);
+    };
+    let info = match auth::sigv4::parse(signed) {
+        Ok(Some(info)) if config.credentials.get(&info.access_key_id).is_none() => info,
+        _ => return (plain(), None),
+    };
+    match crate::iam_auth::identify(iam, &info, now).await {
+        Ok(Some((identity, caller))) => (
+            auth::authenticate_as(signed, &info, &identity, config.strict, &config.region, now),
+            Some(caller),
+        ),
+        Ok(None) => (plain(), None),
+        Err(error) => (Err(error), None),
+    }
+}
+
+/// IAM's decision on a request an identity it knows signed (`/mqtt` and `/ws` are
+/// connections, not operations: not checked here).
+fn iam_authorize(
+    config: &HttpAuth,
+    parts: &axum::http::request::Parts,
+    body: &[u8],
+    caller: &crate::iam_auth::IamCaller,
+    now: i64,
+) -> Result<(), AuthError> {
+    let path = parts.uri.path();
+    if path == "/mqtt" || path == "/ws" {
+        return Ok(());
+    }
+    let headers: Vec<(&str, &str)> = parts
+        .headers
+        .iter()
+        .filter_map(|(name, value)| Some((name.as_str(), value.to_str().ok()?)))
+        .collect();
+    let signed = HttpRequest {
+        method: parts.method.as_str(),
+        path,
+        query: parts.uri.query(),
+        headers,
+        body,
+    };
+    let Ok(Some(info)) = auth::sigv4::parse(&signed) else {
+        return Ok(());
+    };
+    let source_ip = parts
+        .extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|info| info.0.ip());
+    let operation = crate::iam_auth::Operation {
+        signed_service: &info.service,
+        method: parts.method.as_str(),
+        path,
+        query: parts.uri.query(),
+        body,
+    };
+    // Requests on the TLS port carry their client certificates; the plain port is plain.
+    let secure = parts.extensions.get::<ClientCertificates>().is_some();
+    crate::iam_auth::authorize(caller, &operation, &config.region, source_ip, secure, now)
 }
 
 /// The client certificate chain of an HTTPS request on the TLS port (DER, the client's own

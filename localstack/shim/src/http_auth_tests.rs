@@ -29,6 +29,7 @@ fn app(strict: bool) -> Router {
         ])),
         region: "us-east-1".into(),
         account_id: "000000000000".into(),
+        iam: None,
     };
     let whoami = |Extension(caller): Extension<Caller>| async move { caller.name().to_owned() };
     Router::new()

@@ -128,7 +128,8 @@ pub fn auth_refusal(error: &AuthError) -> Response {
         AuthError::MissingAuthenticationToken => "MissingAuthenticationToken",
         AuthError::IncompleteSignature(_) => "IncompleteSignature",
         AuthError::UnrecognizedClient => "InvalidClientTokenId",
-        AuthError::NotAuthorized { .. } => "AccessDenied",
+        AuthError::NotAuthorized { .. } | AuthError::AccessDenied(_) => "AccessDenied",
+        AuthError::ExpiredToken => "ExpiredToken",
         _ => "SignatureDoesNotMatch",
     };
     let status = StatusCode::from_u16(error.http_status()).unwrap_or(StatusCode::FORBIDDEN);
@@ -140,4 +141,51 @@ pub fn auth_refusal(error: &AuthError) -> Response {
         &uuid::Uuid::new_v4().to_string(),
     );
     (status, xml::error_headers(), body).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+    use thingcore::iam::operations::table;
+    use thingcore::store::MemoryStore;
+
+    /// Every IAM and STS operation the dispatchers serve (all but `InvalidAction` for an
+    /// empty form of each model operation) has its row in the authorization table.
+    #[tokio::test]
+    async fn every_served_query_operation_has_an_action_and_resources() {
+        let iam = thingcore_iam::IamService::new(
+            Arc::new(MemoryStore::default()),
+            Arc::new(thingcore::SystemClock),
+            thingcore_iam::IamConfig {
+                account_id: "000000000000".into(),
+                region: "us-east-1".into(),
+            },
+        );
+        let caller = CallerKey::default();
+        let form = Form::parse(b"");
+        for (service, prefix) in [("iam", "iam:"), ("sts", "sts:")] {
+            let mut served = 0;
+            for operation in table().operations(service) {
+                let action = operation.operation.as_str();
+                let answer = match service {
+                    "iam" => iam_ops::dispatch(&iam, &caller, action, &form).await,
+                    _ => sts_ops::dispatch(&iam, &caller, action, &form).await,
+                };
+                if matches!(answer, Err(IamError::InvalidAction(_))) {
+                    continue;
+                }
+                served += 1;
+                assert!(operation.action.starts_with(prefix), "{action}");
+                assert!(!operation.resources.is_empty(), "{action}");
+            }
+            println!("{service}: {served} served operations, each with its row");
+            let expected = if service == "sts" {
+                sts_ops::ACTIONS.len()
+            } else {
+                60
+            };
+            assert_eq!(served, expected, "{service}");
+        }
+    }
 }

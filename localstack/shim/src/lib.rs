@@ -11,6 +11,7 @@
 //! - [`http`]: the HTTP front: health, MQTT over WebSocket, the data-plane publish routes.
 //! - [`http_auth`]: SigV4 on every HTTP request, open or strict, and data-plane policy checks.
 //! - [`iam_routes`]: IAM and STS on the Query protocol at `POST /`.
+//! - [`iam_auth`]: keys IAM issued, verified and held to their policies on every API.
 //! - [`mqtt`]: the MQTT listeners around the core broker: hub, connections, persistence.
 //! - [`load`]: `thingcore-load`, the bounded load generator used by the broker benchmark.
 //! - [`rules`]: the rules-evaluator function's engine on every routed message, in process.
@@ -30,6 +31,7 @@ pub mod cli;
 pub mod http;
 pub mod http_auth;
 pub mod http_server;
+pub mod iam_auth;
 pub mod iam_routes;
 pub mod jobs;
 pub mod load;

@@ -63,6 +63,15 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
                 confirmer: Arc::new(thingcore_aws::http::HttpConfirmer::new()),
                 endpoint: format!("http://{http_addr}"),
             });
+    // IAM and STS; keys IAM issues are verified and held to their policies on every API.
+    let iam = thingcore_iam::IamService::new(
+        opened.store.clone(),
+        Arc::new(SystemClock),
+        thingcore_iam::IamConfig {
+            account_id: registry.config().account_id.clone(),
+            region: registry.config().region.clone(),
+        },
+    );
     let http_auth = Arc::new(crate::http_auth::HttpAuth {
         custom: Some((registry.clone(), authorizer_functions.clone())),
         // Open (the local default): unsigned requests and unknown keys pass, known keys are
@@ -71,6 +80,7 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
         credentials: Arc::new(credentials),
         region: registry.config().region.clone(),
         account_id: registry.config().account_id.clone(),
+        iam: Some(iam.clone()),
     });
     let ca_pem = registry
         .ca_certificate_pem()
@@ -196,14 +206,7 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
         config: Arc::new(config.clone()),
         shadows: shadow_service,
         registry: registry.clone(),
-        iam: thingcore_iam::IamService::new(
-            opened.store.clone(),
-            Arc::new(SystemClock),
-            thingcore_iam::IamConfig {
-                account_id: registry.config().account_id.clone(),
-                region: registry.config().region.clone(),
-            },
-        ),
+        iam: iam.clone(),
         jobs: jobs_service,
         auth: http_auth,
         gateway: ws_gateway,
@@ -238,6 +241,7 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
     println!("thingcore: rules {rule_count} enabled");
     println!("thingcore: {}", options.auth.banner());
     println!("thingcore: credentials {credentials_line}");
+    println!("thingcore: iam {}", iam_banner(&options));
     println!("thingcore: authorizer {}", authorizer_functions.describe());
     println!("thingcore: mqtt listening on mqtt://{mqtt_addr}");
     println!("thingcore: tls listening on mqtts://{tls_addr}");
@@ -277,6 +281,25 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
     opened.store.flush().await.context("flushing the store")?;
     println!("thingcore: stopped");
     Ok(())
+}
+
+/// What the banner says of IAM enforcement.
+fn iam_banner(options: &ServeOptions) -> String {
+    let admins = match &options.credentials {
+        Some(path) => format!(
+            "the keys from {} are the account's admins (their IoT policies still decide the data plane)",
+            path.display()
+        ),
+        None => "test/test is the account's admin".to_string(),
+    };
+    let unknown = if options.auth.authenticates_plain_listeners() {
+        "keys nobody issued are refused"
+    } else {
+        "keys nobody issued are accepted unverified, as admins"
+    };
+    format!(
+        "enforced on every key IAM issued (users, role sessions) on every API; {admins}; {unknown}"
+    )
 }
 
 /// The SigV4 credentials: `--credentials FILE`, or the local default `test`/`test`; and the

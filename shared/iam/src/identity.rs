@@ -9,6 +9,7 @@ use crate::attachments::Principal;
 use crate::error::Result;
 use crate::records::{Link, SessionPrincipal, StoredSession, StoredUser};
 use crate::{keys, IamService};
+use thingcore::iam::enforcement::{IamPrincipal, PrincipalKind};
 use thingcore::iam::{ids, session, IamError};
 use thingcore::policy::PolicyDocument;
 use thingcore::store::Table;
@@ -72,6 +73,34 @@ impl Identity {
             .collect::<std::result::Result<_, _>>()?;
         let session = self.session_policy.as_ref().map(parse).transpose()?;
         Ok((policies, session))
+    }
+}
+
+impl Identity {
+    /// The identity as enforcement evaluates it, signing with `access_key_id`.
+    ///
+    /// # Errors
+    /// As [`Identity::parsed_policies`].
+    pub fn principal(&self, access_key_id: &str) -> Result<IamPrincipal> {
+        let (policies, session_policy) = self.parsed_policies()?;
+        let kind = match &self.kind {
+            IdentityKind::User { user_name } => PrincipalKind::User {
+                user_name: user_name.clone(),
+            },
+            IdentityKind::RoleSession { role_arn, .. } => PrincipalKind::AssumedRole {
+                role_arn: role_arn.clone(),
+            },
+            IdentityKind::Root => PrincipalKind::Root,
+        };
+        Ok(IamPrincipal::new(
+            self.arn.clone(),
+            self.user_id.clone(),
+            self.account.clone(),
+            kind,
+            access_key_id,
+            &policies,
+            session_policy.as_ref(),
+        ))
     }
 }
 

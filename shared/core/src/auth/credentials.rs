@@ -250,6 +250,23 @@ pub fn authenticate(
             })
         };
     };
+    authenticate_as(request, &info, identity, strict, region, now_millis)
+}
+
+/// Verifies `request`, whose signature `info` names a key the host found itself (one IAM
+/// issued, say), against `identity`'s secret: [`Caller::Verified`] or the refusal, as for a
+/// key of the [`CredentialStore`] in [`authenticate`].
+///
+/// # Errors
+/// The [`AuthError`] to answer with.
+pub fn authenticate_as(
+    request: &HttpRequest<'_>,
+    info: &sigv4::SignedRequestInfo,
+    identity: &Arc<Identity>,
+    strict: bool,
+    region: &str,
+    now_millis: i64,
+) -> Result<Caller, AuthError> {
     // Open mode takes a known key's signature in any region, so a CLI configured for another
     // region still works; strict mode holds it to the core's, as AWS does.
     let expected = Expected {
@@ -257,7 +274,7 @@ pub fn authenticate(
         service: super::service::expected_service(request.path, &info.service),
         now_millis,
     };
-    sigv4::verify(request, &info, &identity.secret_access_key, &expected)?;
+    sigv4::verify(request, info, &identity.secret_access_key, &expected)?;
     Ok(Caller::Verified(identity.clone()))
 }
 

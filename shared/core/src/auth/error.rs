@@ -56,6 +56,15 @@ pub enum AuthError {
         got: String,
     },
 
+    /// Temporary credentials past their expiry.
+    #[error("The security token included in the request is expired")]
+    ExpiredToken,
+
+    /// IAM refused: the identity's policies do not allow the action on the resource (the
+    /// message names the principal, the action and the resource, as AWS's does).
+    #[error("{0}")]
+    AccessDenied(String),
+
     /// The caller's policy does not allow the action.
     #[error("You are not authorized to perform {action} on {resource}")]
     NotAuthorized {
@@ -88,6 +97,8 @@ impl AuthError {
             | Self::WrongRegion(_)
             | Self::WrongService { .. } => "InvalidSignatureException",
             Self::NotAuthorized { .. } => "UnauthorizedException",
+            Self::ExpiredToken => "ExpiredTokenException",
+            Self::AccessDenied(_) => "AccessDeniedException",
         }
     }
 }

@@ -16,7 +16,7 @@ mod presign;
 pub mod service;
 pub mod sigv4;
 
-pub use credentials::{authenticate, Caller, CredentialStore, Identity};
+pub use credentials::{authenticate, authenticate_as, Caller, CredentialStore, Identity};
 pub use error::AuthError;
 pub use service::{data_plane_action, signing_service, DataPlaneAction};
 pub use sigv4::{HttpRequest, SignatureLocation, SignedRequestInfo};
