@@ -26,6 +26,7 @@ pub async fn handle(
             "released": report.released,
             "timedOut": report.timed_out,
             "more": report.more,
+            "failed": report.failed,
         }));
     }
     if event.pointer("/requestContext/http").is_none() {

@@ -43,6 +43,16 @@ pub struct TickReport {
     pub timed_out: usize,
     /// Whether due work was left for the next tick.
     pub more: bool,
+    /// Due entries that failed (logged; they stay due, and the others go on).
+    pub failed: usize,
+}
+
+impl TickReport {
+    /// Counts and logs a due entry that failed: one bad record must not stop the rest.
+    fn failed(&mut self, key: &Key, error: ServiceError) {
+        self.failed += 1;
+        tracing::warn!(entry = %key, error = %error, source = ?std::error::Error::source(&error), "jobs scheduler entry failed");
+    }
 }
 
 /// The due entries at the front of index partition `pk`: up to `max` due by `now`, and
@@ -75,10 +85,11 @@ async fn due_entries(
 impl JobsService {
     /// Does the scheduler's work due at the clock's now: times out executions whose timers
     /// ran out (retrying them when the job says so), and steps the jobs that are due (start,
-    /// end, abort, rollout release, completion). Notifications go to the sink.
+    /// end, abort, rollout release, completion). Notifications go to the sink. An entry whose
+    /// work fails is counted in [`TickReport::failed`], logged and left due; the others go on.
     ///
     /// # Errors
-    /// Store failures; the work not done stays due for the next tick.
+    /// Store failures reading the indexes; the work not done stays due for the next tick.
     pub async fn tick(&self) -> Result<TickReport, ServiceError> {
         let now = self.now_secs();
         let mut report = TickReport::default();
@@ -86,15 +97,21 @@ impl JobsService {
             due_entries(self, keys::EXECUTION_TIMEOUTS, MAX_TIMEOUTS_PER_TICK, now).await?;
         report.more |= more;
         for entry in timeouts {
-            if self.time_out(&entry, now).await? {
-                report.timed_out += 1;
+            match self.time_out(&entry, now).await {
+                Ok(timed_out) => report.timed_out += usize::from(timed_out),
+                Err(error) => report.failed(&entry.key, error),
             }
         }
         let (jobs, more) = due_entries(self, keys::JOBS_DUE, MAX_JOBS_PER_TICK, now).await?;
         report.more |= more;
         for entry in jobs {
-            report.released += self.step_job(&entry.value.job_id, Some(&entry.key)).await?;
-            report.jobs += 1;
+            match self.step_job(&entry.value.job_id, Some(&entry.key)).await {
+                Ok(released) => {
+                    report.released += released;
+                    report.jobs += 1;
+                }
+                Err(error) => report.failed(&entry.key, error),
+            }
         }
         Ok(report)
     }

@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 use thingcore::registry::RegistryConfig;
-use thingcore::store::{MemoryStore, Store};
+use thingcore::store::{Key, MemoryStore, Put, Store, Table};
 use thingcore::ManualClock;
 use thingcore_embedded::SqliteStore;
 use thingcore_jobs::device::UpdateJobExecutionRequest;
@@ -406,4 +406,57 @@ async fn bad_configurations_are_refused() {
     let refused = fleet.jobs.create_job("bad", de(request)).await;
     assert!(matches!(refused, Err(ServiceError::Rejected(_))));
     assert!(fleet.jobs.describe_job("bad").await.is_err());
+}
+
+#[tokio::test]
+async fn a_corrupt_job_does_not_stop_the_others() {
+    let clock = Arc::new(ManualClock::new(START_MILLIS));
+    let store = Arc::new(MemoryStore::new(clock.clone()));
+    let fleet = {
+        let registry =
+            RegistryService::new(store.clone(), clock.clone(), RegistryConfig::default());
+        ok(registry
+            .create_thing_group("g", de(json!({})))
+            .await
+            .map_err(Into::into));
+        for thing in ["t0000", "t0001"] {
+            ok(registry
+                .create_thing(thing, de(json!({})))
+                .await
+                .map_err(Into::into));
+            ok(registry
+                .add_thing_to_thing_group(de(json!({"thingName": thing, "thingGroupName": "g"})))
+                .await
+                .map_err(Into::into));
+        }
+        Fleet {
+            jobs: JobsService::new(store.clone(), clock.clone(), registry),
+            clock: clock.clone(),
+            sink: Arc::new(Captured::default()),
+            _dir: None,
+        }
+    };
+    fleet
+        .create(
+            "paced",
+            json!({"jobExecutionsRolloutConfig": {"maximumPerMinute": 1}}),
+        )
+        .await;
+    // GIVEN a job record that no longer decodes, due before the good one
+    let due = START_MILLIS / 1000 + 30;
+    for (key, body) in [
+        (Key::new("jobs", "broken"), b"not json".to_vec()),
+        (
+            Key::new("jobs-due", format!("{due:020}#broken")),
+            br#"{"jobId":"broken"}"#.to_vec(),
+        ),
+    ] {
+        store
+            .put(Put::new(Table::Registry, key, body))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+    // WHEN the scheduler ticks a minute on THEN the good job still gets its next release.
+    let report = fleet.tick_after(MINUTE).await;
+    assert_eq!((report.failed, report.jobs, report.released), (1, 1, 1));
 }
