@@ -4,7 +4,7 @@ use crate::cli::{InitTablesOptions, ServeOptions, StoreKind};
 use anyhow::Context;
 use std::sync::Arc;
 use thingcore::store::{MemoryStore, Store};
-use thingcore_aws::{tables, DynamoStore, TableNames};
+use thingcore_aws::{connect, tables, TableNames};
 use thingcore_embedded::SqliteStore;
 
 /// An open Store and a line describing it for the start-up banner.
@@ -39,26 +39,18 @@ pub async fn open(options: &ServeOptions) -> anyhow::Result<OpenStore> {
         }
         StoreKind::Dynamodb => {
             let endpoint = options.dynamodb_endpoint.as_deref();
-            let config = thingcore_aws::config::load(endpoint).await;
-            let client = aws_sdk_dynamodb::Client::new(&config);
             let names = TableNames::new(&options.table_prefix);
-            if options.create_tables {
-                let created = tables::create_tables(&client, &names).await?;
-                for table in created {
-                    tracing::info!(%table, "created DynamoDB table");
-                }
-            } else {
-                tables::verify_tables(&client, &names).await?;
+            let (store, created) =
+                connect::open_store(endpoint, names, options.create_tables).await?;
+            for table in created {
+                tracing::info!(%table, "created DynamoDB table");
             }
             let description = format!(
                 "dynamodb (tables {}-*, endpoint {})",
                 options.table_prefix,
                 endpoint.unwrap_or("from the AWS SDK configuration")
             );
-            Ok(OpenStore {
-                store: Arc::new(DynamoStore::new(client, names)),
-                description,
-            })
+            Ok(OpenStore { store, description })
         }
     }
 }
@@ -72,9 +64,7 @@ pub async fn init_tables(options: InitTablesOptions) -> anyhow::Result<()> {
     if let Some(dir) = &options.write_definitions {
         return write_definitions(dir, &names);
     }
-    let config = thingcore_aws::config::load(options.endpoint.as_deref()).await;
-    let client = aws_sdk_dynamodb::Client::new(&config);
-    let created = tables::create_tables(&client, &names).await?;
+    let created = connect::init_tables(options.endpoint.as_deref(), &names).await?;
     for table in thingcore::store::Table::ALL {
         let name = names.name(table);
         let state = if created.contains(&name) {

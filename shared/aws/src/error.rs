@@ -5,6 +5,14 @@
 /// Why an AWS adapter could not be set up, or a Lambda invocation or `get_dynamodb()` failed.
 #[derive(Debug, thiserror::Error)]
 pub enum AwsError {
+    /// This build has no AWS SDK (the `sdk` feature is off); the message says how to build
+    /// with it.
+    #[error("{message}")]
+    NotBuilt {
+        /// What needed the SDK, and how to build with it.
+        message: String,
+    },
+
     /// DynamoDB did not answer (wrong endpoint, server down, network).
     #[error("DynamoDB did not answer: {message}")]
     Unreachable {
