@@ -144,8 +144,8 @@ pub async fn authenticate(
             return refusal(&error);
         }
     };
-    if let (Some(iam_caller), Caller::Verified(_)) = (&iam_caller, &caller) {
-        if let Err(error) = iam_authorize(&config, &parts, &bytes, iam_caller, now) {
+    if let (Some((iam_caller, service)), Caller::Verified(_)) = (&iam_caller, &caller) {
+        if let Err(error) = iam_authorize(&config, &parts, &bytes, iam_caller, service, now) {
             if parts.uri.path() == "/" && parts.method == axum::http::Method::POST {
                 return crate::iam_routes::auth_refusal(&error);
             }
@@ -170,14 +170,15 @@ pub async fn authenticate(
 
 /// Authenticates a signed (or unsigned) request: a key of the credentials store as
 /// `thingcore::auth::authenticate` decides, else a key IAM issued, verified against its
-/// secret (with the IAM caller to authorize), else an unknown key as the mode decides.
+/// secret (with the IAM caller to authorize and the signing name it signed for), else an
+/// unknown key as the mode decides.
 async fn authenticate_signed(
     config: &HttpAuth,
     signed: &HttpRequest<'_>,
     now: i64,
 ) -> (
     Result<Caller, AuthError>,
-    Option<crate::iam_auth::IamCaller>,
+    Option<(crate::iam_auth::IamCaller, String)>,
 ) {
     let plain = || {
         auth::authenticate(
@@ -198,47 +199,33 @@ async fn authenticate_signed(
     match crate::iam_auth::identify(iam, &info, now).await {
         Ok(Some((identity, caller))) => (
             auth::authenticate_as(signed, &info, &identity, config.strict, &config.region, now),
-            Some(caller),
+            Some((caller, info.service)),
         ),
         Ok(None) => (plain(), None),
         Err(error) => (Err(error), None),
     }
 }
 
-/// IAM's decision on a request an identity it knows signed (`/mqtt` and `/ws` are
-/// connections, not operations: not checked here).
+/// IAM's decision on a request an identity it knows signed for `signed_service` (`/mqtt` and
+/// `/ws` are connections, not operations: not checked here).
 fn iam_authorize(
     config: &HttpAuth,
     parts: &axum::http::request::Parts,
     body: &[u8],
     caller: &crate::iam_auth::IamCaller,
+    signed_service: &str,
     now: i64,
 ) -> Result<(), AuthError> {
     let path = parts.uri.path();
     if path == "/mqtt" || path == "/ws" {
         return Ok(());
     }
-    let headers: Vec<(&str, &str)> = parts
-        .headers
-        .iter()
-        .filter_map(|(name, value)| Some((name.as_str(), value.to_str().ok()?)))
-        .collect();
-    let signed = HttpRequest {
-        method: parts.method.as_str(),
-        path,
-        query: parts.uri.query(),
-        headers,
-        body,
-    };
-    let Ok(Some(info)) = auth::sigv4::parse(&signed) else {
-        return Ok(());
-    };
     let source_ip = parts
         .extensions
         .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
         .map(|info| info.0.ip());
     let operation = crate::iam_auth::Operation {
-        signed_service: &info.service,
+        signed_service,
         method: parts.method.as_str(),
         path,
         query: parts.uri.query(),
