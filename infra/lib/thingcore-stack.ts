@@ -11,6 +11,8 @@ import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import * as authorizers from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import * as integrations from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { RustFunction } from 'cargo-lambda-cdk';
@@ -215,6 +217,14 @@ export class ThingcoreStack extends Stack {
       );
       // enableUrl of topic rule destinations' confirmation requests: this control plane.
       registryFn.addEnvironment('THINGCORE_CONTROL_ENDPOINT', this.httpApi.apiEndpoint);
+      // The Jobs scheduler (rollout pacing, timeouts, retries, abort criteria, scheduled start
+      // and end) runs one tick per EventBridge scheduled event, as `thingcore serve` runs one
+      // every --jobs-tick-seconds. A tick that fails is not retried: the next one catches up.
+      new events.Rule(this, 'JobsSchedulerTick', {
+        description: 'thingcore: one tick of the Jobs scheduler a minute, run by registry-api',
+        schedule: events.Schedule.rate(Duration.minutes(1)),
+        targets: [new targets.LambdaFunction(registryFn, { retryAttempts: 0 })],
+      });
     }
     for (const [role, table] of Object.entries(this.tables)) {
       new CfnOutput(this, `Table${role}`, { value: table.tableName });

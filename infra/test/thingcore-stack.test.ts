@@ -230,6 +230,24 @@ describe('with the gateway and authorizer functions', () => {
     expect(JSON.stringify(env.THINGCORE_CONTROL_ENDPOINT)).toMatch(/HttpApi/);
   });
 
+  test('an EventBridge rule ticks the Jobs scheduler in registry-api every minute', () => {
+    const rules = Object.values(template.findResources('AWS::Events::Rule'));
+    expect(rules).toHaveLength(1);
+    const rule = rules[0].Properties;
+    expect(rule.ScheduleExpression).toBe('rate(1 minute)');
+    expect(rule.State).toBe('ENABLED');
+    expect(rule.Targets).toHaveLength(1);
+    expect(JSON.stringify(rule.Targets[0].Arn)).toMatch(/Fnregistryapi/);
+    expect(rule.Targets[0].Input).toBeUndefined(); // the scheduled event itself, as registry-api expects
+    // EventBridge may invoke registry-api, and only from this rule.
+    const permissions = Object.values(template.findResources('AWS::Lambda::Permission')).filter(
+      (p) => p.Properties.Principal === 'events.amazonaws.com',
+    );
+    expect(permissions).toHaveLength(1);
+    expect(JSON.stringify(permissions[0].Properties.FunctionName)).toMatch(/Fnregistryapi/);
+    expect(JSON.stringify(permissions[0].Properties.SourceArn)).toMatch(/JobsSchedulerTick/);
+  });
+
   test('the gateway knows the authorizer function, to refresh sessions', () => {
     const env = lambdasByCrate(template)['gateway'].Properties.Environment.Variables;
     expect(JSON.stringify(env.THINGCORE_AUTHORIZER_FUNCTION)).toMatch(/Fnauthorizer/);
