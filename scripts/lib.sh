@@ -7,7 +7,8 @@ venv="$root/.venv"
 logs="$root/.test-logs"
 mkdir -p "$logs"
 
-say() { printf '\n== %s\n' "$*"; }
+# A step's heading, with the seconds the script has run so far (CI's log shows where time goes).
+say() { printf '\n== %s (at %d s)\n' "$*" "$SECONDS"; }
 
 # Creates ./.venv and installs tests/requirements.txt unless already installed as written.
 ensure_python_env() {
