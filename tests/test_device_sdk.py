@@ -401,7 +401,7 @@ def https_with_certificate(core, method, path, cert, key, body=b""):
     context = ssl.create_default_context(cafile=core["sdk"]["ca_filepath"])
     context.load_cert_chain(cert, key)
     request = urllib.request.Request(f"https://localhost:{core['server'].tls_port}{path}",
-                                     data=body if method == "POST" else None, method=method)
+                                     data=body if method in ("POST", "PUT") else None, method=method)
     try:
         with urllib.request.urlopen(request, context=context, timeout=TIMEOUT) as answer:
             return answer.status, answer.headers.get("x-amzn-ErrorType"), answer.read()
@@ -462,3 +462,52 @@ def test_https_requests_get_the_certificates_policy(core, tmp_path):
     assert https_with_certificate(core, "POST", "/topics/limited/ok", *limited, body=b"x")[0] == 200
     status, kind, body = https_with_certificate(core, "POST", "/topics/elsewhere", *limited, body=b"x")
     assert (status, kind) == (401, "UnauthorizedException"), body
+
+
+def test_https_jobs_api_with_a_client_certificate(core, tmp_path):
+    """A device runs a job over HTTPS with its certificate, as `iot-jobs-data` over port 8443
+    takes it: the certificate's policy decides each call with the Jobs actions on the thing."""
+    iot = boto3.client("iot", endpoint_url=core["server"].http_url, region_name="us-east-1",
+                       aws_access_key_id="test", aws_secret_access_key="test")
+    thing = "https-jobs-thing"
+    thing_arn = iot.create_thing(thingName=thing)["thingArn"]
+    iot.create_thing(thingName="https-jobs-other")
+    made = iot.create_keys_and_certificate(setAsActive=True)
+    (tmp_path / "jobs.pem").write_text(made["certificatePem"])
+    (tmp_path / "jobs.key").write_text(made["keyPair"]["PrivateKey"])
+    iot.attach_thing_principal(thingName=thing, principal=made["certificateArn"])
+    iot.create_policy(policyName="https-jobs", policyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow",
+         "Action": ["iot:GetPendingJobExecutions", "iot:StartNextPendingJobExecution",
+                    "iot:DescribeJobExecution", "iot:UpdateJobExecution"],
+         "Resource": f"arn:aws:iot:*:*:thing/{thing}"}]}))
+    iot.attach_policy(policyName="https-jobs", target=made["certificateArn"])
+    device = (str(tmp_path / "jobs.pem"), str(tmp_path / "jobs.key"))
+    iot.create_job(jobId="https-jobs-1", targets=[thing_arn], document='{"op": "reboot"}')
+
+    status, _, body = https_with_certificate(core, "GET", f"/things/{thing}/jobs", *device)
+    assert status == 200, body
+    assert [j["jobId"] for j in json.loads(body)["queuedJobs"]] == ["https-jobs-1"]
+    status, _, body = https_with_certificate(core, "PUT", f"/things/{thing}/jobs/$next", *device, body=b"{}")
+    assert status == 200, body
+    execution = json.loads(body)["execution"]
+    assert (execution["jobId"], execution["status"]) == ("https-jobs-1", "IN_PROGRESS")
+    assert json.loads(execution["jobDocument"]) == {"op": "reboot"}
+    status, _, body = https_with_certificate(core, "POST", f"/things/{thing}/jobs/https-jobs-1", *device,
+                                             body=json.dumps({"status": "SUCCEEDED"}).encode())
+    assert status == 200, body
+    status, _, body = https_with_certificate(core, "GET", f"/things/{thing}/jobs/https-jobs-1", *device)
+    assert status == 200, body
+    assert json.loads(body)["execution"]["status"] == "SUCCEEDED"
+    assert iot.describe_job_execution(jobId="https-jobs-1", thingName=thing)["execution"]["status"] == "SUCCEEDED"
+
+    # Another thing's jobs are not this certificate's to see or run.
+    status, kind, body = https_with_certificate(core, "GET", "/things/https-jobs-other/jobs", *device)
+    assert (status, kind) == (401, "UnauthorizedException"), body
+    assert b"iot:GetPendingJobExecutions" in body
+    status, kind, body = https_with_certificate(core, "PUT", "/things/https-jobs-other/jobs/$next", *device,
+                                                body=b"{}")
+    assert (status, kind) == (401, "UnauthorizedException"), body
+    # The control plane's job paths stay SigV4's.
+    status, kind, body = https_with_certificate(core, "GET", "/jobs/https-jobs-1", *device)
+    assert (status, kind) == (403, "ForbiddenException"), body

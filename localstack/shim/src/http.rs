@@ -202,16 +202,25 @@ async fn shadow_route(State(state): State<AppState>, request: axum::extract::Req
 }
 
 /// The control-plane routes, as HTTP API events to the registry-api handler; the
-/// `iot-jobs-data` API, on paths it shares with them, when the request is signed for it.
+/// `iot-jobs-data` API, on paths it shares with them, when the request is signed for it or
+/// comes unsigned with a client certificate (which the control plane never takes).
 async fn registry_route(
     State(state): State<AppState>,
     request: axum::extract::Request,
 ) -> Response {
+    let signed = signed_service(&request);
+    let certificate = signed.is_none()
+        && request
+            .extensions()
+            .get::<crate::http_auth::ClientCertificates>()
+            .is_some();
     let jobs_data = thingcore::auth::service::is_jobs_data_request(
         request.method().as_str(),
         request.uri().path(),
-        signed_service(&request).as_deref(),
-    );
+        signed.as_deref(),
+    ) || (certificate
+        && thingcore::auth::jobs_data_action(request.method().as_str(), request.uri().path())
+            .is_some());
     let event = match crate::apigw::to_event(request).await {
         Ok(event) => event,
         Err(response) => return response,

@@ -249,14 +249,15 @@ async fn certificate_auth(
     parts: &axum::http::request::Parts,
     certificates: &ClientCertificates,
 ) -> Result<(), Response> {
-    let Some(action) =
-        auth::data_plane_action(parts.method.as_str(), parts.uri.path(), parts.uri.query())
+    let method = parts.method.as_str();
+    let Some(action) = auth::data_plane_action(method, parts.uri.path(), parts.uri.query())
+        .or_else(|| auth::jobs_data_action(method, parts.uri.path()))
     else {
         return Err(refuse_custom(
             StatusCode::FORBIDDEN,
             "ForbiddenException",
             "a client certificate authenticates data-plane requests only (publish, retained \
-             messages, shadows); sign control-plane requests with SigV4"
+             messages, shadows, the Jobs device API); sign control-plane requests with SigV4"
                 .into(),
         ));
     };
@@ -461,6 +462,11 @@ pub fn authorize(authorization: &Authorization, action: &DataPlaneAction) -> Res
         DataPlaneAction::ListNamedShadowsForThing { thing } => {
             if !authorization.allows(IotAction::ListNamedShadowsForThing, thing) {
                 return refuse(IotAction::ListNamedShadowsForThing, thing);
+            }
+        }
+        DataPlaneAction::JobExecution { action, thing } => {
+            if !authorization.allows(*action, thing) {
+                return refuse(*action, thing);
             }
         }
     }

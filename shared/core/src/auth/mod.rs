@@ -18,5 +18,5 @@ pub mod sigv4;
 
 pub use credentials::{authenticate, authenticate_as, Caller, CredentialStore, Identity};
 pub use error::AuthError;
-pub use service::{data_plane_action, signing_service, DataPlaneAction};
+pub use service::{data_plane_action, jobs_data_action, signing_service, DataPlaneAction};
 pub use sigv4::{HttpRequest, SignatureLocation, SignedRequestInfo};

@@ -116,6 +116,14 @@ pub enum DataPlaneAction {
         /// The thing.
         thing: String,
     },
+    /// An `iot-jobs-data` operation (`GetPendingJobExecutions`, `StartNextPendingJobExecution`,
+    /// `DescribeJobExecution`, `UpdateJobExecution`), the action of that name on the thing.
+    JobExecution {
+        /// Which of the four.
+        action: IotAction,
+        /// The thing.
+        thing: String,
+    },
 }
 
 fn decode(segment: &str) -> String {
@@ -169,6 +177,30 @@ pub fn data_plane_action(method: &str, path: &str, query: Option<&str>) -> Optio
         });
     }
     None
+}
+
+/// The IoT policy action of an `iot-jobs-data` request, as a device with a certificate makes it
+/// over HTTPS, where nothing else has these paths (the control plane's `GET /things/{thing}/jobs`
+/// and `…/jobs/{jobId}` are SigV4's); `None` for any other request.
+pub fn jobs_data_action(method: &str, path: &str) -> Option<DataPlaneAction> {
+    let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    let (thing, action) = match (method, segments.as_slice()) {
+        ("GET", ["things", thing, "jobs"]) => (thing, IotAction::GetPendingJobExecutions),
+        ("PUT", ["things", thing, "jobs", "$next"]) => {
+            (thing, IotAction::StartNextPendingJobExecution)
+        }
+        ("GET", ["things", thing, "jobs", job]) if !job.is_empty() => {
+            (thing, IotAction::DescribeJobExecution)
+        }
+        ("POST", ["things", thing, "jobs", job]) if !job.is_empty() && *job != "$next" => {
+            (thing, IotAction::UpdateJobExecution)
+        }
+        _ => return None,
+    };
+    (!thing.is_empty()).then(|| DataPlaneAction::JobExecution {
+        action,
+        thing: decode(thing),
+    })
 }
 
 #[cfg(test)]
@@ -265,6 +297,48 @@ mod tests {
             Some(DataPlaneAction::ListNamedShadowsForThing { thing: "t1".into() })
         );
         assert_eq!(data_plane_action("GET", "/things/t1", None), None);
+        assert_eq!(data_plane_action("GET", "/things/t1/jobs", None), None);
         assert_eq!(data_plane_action("PUT", "/things/t1/shadow", None), None);
+    }
+
+    #[test]
+    fn jobs_data_requests_map_to_the_jobs_actions_on_the_thing() {
+        let job = |action, thing: &str| {
+            Some(DataPlaneAction::JobExecution {
+                action,
+                thing: thing.to_owned(),
+            })
+        };
+        assert_eq!(
+            jobs_data_action("GET", "/things/t%201/jobs"),
+            job(IotAction::GetPendingJobExecutions, "t 1")
+        );
+        assert_eq!(
+            jobs_data_action("PUT", "/things/t1/jobs/$next"),
+            job(IotAction::StartNextPendingJobExecution, "t1")
+        );
+        assert_eq!(
+            jobs_data_action("GET", "/things/t1/jobs/$next"),
+            job(IotAction::DescribeJobExecution, "t1")
+        );
+        assert_eq!(
+            jobs_data_action("GET", "/things/t1/jobs/j1"),
+            job(IotAction::DescribeJobExecution, "t1")
+        );
+        assert_eq!(
+            jobs_data_action("POST", "/things/t1/jobs/j1"),
+            job(IotAction::UpdateJobExecution, "t1")
+        );
+        for (method, path) in [
+            ("POST", "/things/t1/jobs/$next"),
+            ("DELETE", "/things/t1/jobs/j1"),
+            ("PUT", "/things/t1/jobs/j1"),
+            ("GET", "/things//jobs"),
+            ("GET", "/things/t1/jobs/"),
+            ("GET", "/things/t1"),
+            ("GET", "/jobs/j1"),
+        ] {
+            assert_eq!(jobs_data_action(method, path), None, "{method} {path}");
+        }
     }
 }

@@ -73,11 +73,19 @@ pub enum IotAction {
     UpdateThingShadow,
     /// `iot:ListNamedShadowsForThing`, on `*`.
     ListNamedShadowsForThing,
+    /// `iot:DescribeJobExecution`, on the thing (the Jobs API over HTTPS).
+    DescribeJobExecution,
+    /// `iot:GetPendingJobExecutions`, on the thing (the Jobs API over HTTPS).
+    GetPendingJobExecutions,
+    /// `iot:StartNextPendingJobExecution`, on the thing (the Jobs API over HTTPS).
+    StartNextPendingJobExecution,
+    /// `iot:UpdateJobExecution`, on the thing (the Jobs API over HTTPS).
+    UpdateJobExecution,
 }
 
 impl IotAction {
     /// Every action, in declaration order.
-    pub const ALL: [IotAction; 12] = [
+    pub const ALL: [IotAction; 16] = [
         Self::Connect,
         Self::DeleteConnection,
         Self::Publish,
@@ -90,6 +98,10 @@ impl IotAction {
         Self::GetThingShadow,
         Self::UpdateThingShadow,
         Self::ListNamedShadowsForThing,
+        Self::DescribeJobExecution,
+        Self::GetPendingJobExecutions,
+        Self::StartNextPendingJobExecution,
+        Self::UpdateJobExecution,
     ];
 
     /// The action as policies name it, e.g. `iot:Publish`.
@@ -107,6 +119,10 @@ impl IotAction {
             Self::GetThingShadow => "iot:GetThingShadow",
             Self::UpdateThingShadow => "iot:UpdateThingShadow",
             Self::ListNamedShadowsForThing => "iot:ListNamedShadowsForThing",
+            Self::DescribeJobExecution => "iot:DescribeJobExecution",
+            Self::GetPendingJobExecutions => "iot:GetPendingJobExecutions",
+            Self::StartNextPendingJobExecution => "iot:StartNextPendingJobExecution",
+            Self::UpdateJobExecution => "iot:UpdateJobExecution",
         }
     }
 
@@ -125,9 +141,13 @@ impl IotAction {
                 ResourceKind::Topic
             }
             Self::Subscribe => ResourceKind::TopicFilter,
-            Self::DeleteThingShadow | Self::GetThingShadow | Self::UpdateThingShadow => {
-                ResourceKind::Thing
-            }
+            Self::DeleteThingShadow
+            | Self::GetThingShadow
+            | Self::UpdateThingShadow
+            | Self::DescribeJobExecution
+            | Self::GetPendingJobExecutions
+            | Self::StartNextPendingJobExecution
+            | Self::UpdateJobExecution => ResourceKind::Thing,
             Self::ListRetainedMessages | Self::ListNamedShadowsForThing => ResourceKind::All,
         }
     }
