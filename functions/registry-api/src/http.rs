@@ -469,6 +469,11 @@ async fn dispatch(s: &RegistryService, c: &Call<'_>) -> Routed {
         ("DELETE", ["default-authorizer"]) => run!(s.clear_default_authorizer().await),
         // Endpoint.
         ("GET", ["endpoint"]) => run!(s.describe_endpoint(c.query("endpointType"))),
+        // Event configurations.
+        ("PATCH", ["event-configurations"]) => {
+            run!(s.update_event_configurations(c.body()?).await)
+        }
+        ("GET", ["event-configurations"]) => run!(s.describe_event_configurations().await),
         // Topic rules.
         ("GET", ["rules"]) => rule!({
             let query = ListTopicRulesQuery {
@@ -540,6 +545,7 @@ fn is_known_path(path: &[&str]) -> bool {
             | ["attached-policies", _]
             | ["policy-targets", _]
             | ["endpoint"]
+            | ["event-configurations"]
             | ["authorizers"]
             | ["authorizers", ""]
             | ["authorizer", _]

@@ -9,7 +9,7 @@
 //! | the shadow service's answers (`…/accepted`, `…/rejected`, `…/update/delta`, `…/update/documents`) | subscribe | subscribers, rules |
 //! | `$aws/things/{thing}/jobs/{get,start-next}`, `…/jobs/{jobId}/{get,update}` | publish, subscribe | subscribers, the Jobs service, rules |
 //! | the Jobs service's answers (`…/accepted`, `…/rejected`) and notifications (`…/jobs/notify`, `…/jobs/notify-next`) | subscribe | subscribers, rules |
-//! | `$aws/events/…` (lifecycle events) | subscribe | subscribers, rules |
+//! | `$aws/events/…` (lifecycle and job events) | subscribe | subscribers, rules |
 //! | `$aws/rules/{rule}[/…]` (Basic Ingest) | publish | that rule only: never subscribers |
 //!
 //! AWS IoT says of reserved topics: "Unsupported publish or subscribe operations to reserved

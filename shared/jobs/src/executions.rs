@@ -13,12 +13,14 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use thingcore::jobs::abort::criteria_met;
+use thingcore::jobs::events::{ExecutionOperation, JobOperation};
 use thingcore::jobs::execution::{
     cancel_execution, check_delete_execution, completed, is_complete,
 };
 use thingcore::jobs::timeouts::{retry, timeout_at};
 use thingcore::jobs::{
-    JobConfigs, JobExecutionStatus, JobId, JobStatus, JobsError, StoredJob, StoredJobExecution,
+    JobConfigs, JobExecutionStatus, JobId, JobProcessDetails, JobStatus, JobsError, StoredJob,
+    StoredJobExecution,
 };
 use thingcore::registry::ThingName;
 use thingcore::store::Expect;
@@ -72,7 +74,9 @@ impl JobsService {
     /// TIMED_OUT `after` that the job's retry configuration retries is stored as its next
     /// attempt (QUEUED) instead; one that meets an abort criterion puts the job in the
     /// scheduler's index, due now. The execution's entry in the timeout index follows its
-    /// timers. `false` when a condition failed. On success, the notifications.
+    /// timers. `false` when a condition failed. On success, the notifications, followed (when
+    /// the event configurations enable them) by the execution's event and the job's
+    /// `completed`.
     pub(crate) async fn write_execution(
         &self,
         before: &Loaded<StoredJobExecution>,
@@ -83,6 +87,8 @@ impl JobsService {
         let now = self.now_secs();
         let mut stored = after.clone();
         let mut ops = Vec::new();
+        let mut completed_job = None;
+        let mut statuses = Vec::new();
         if after.status.is_terminal() {
             let job: Loaded<StoredJob> = self
                 .load(keys::job(job_id))
@@ -92,7 +98,7 @@ impl JobsService {
             if let Some(retried) = retry(after, &configs.retry, now) {
                 stored = retried;
             }
-            let statuses: Vec<JobExecutionStatus> = self
+            statuses = self
                 .job_executions(job_id)
                 .await?
                 .iter()
@@ -105,7 +111,9 @@ impl JobsService {
                 })
                 .collect();
             let next = if is_complete(&job.value, &statuses) {
-                completed(&job.value, now)
+                let next = completed(&job.value, now);
+                completed_job = Some(next.clone());
+                next
             } else {
                 job.value.clone()
             };
@@ -151,9 +159,17 @@ impl JobsService {
         if !self.commit(ops).await? {
             return Ok(None);
         }
-        let notifications = self
+        let mut notifications = self
             .notifications_for(thing, job_id, Some(&before.value))
             .await?;
+        if stored.status.is_terminal() {
+            let events = self.events().await;
+            notifications.extend(events.reached(&stored));
+            if let Some(job) = &completed_job {
+                let details = JobProcessDetails::count(statuses);
+                notifications.extend(events.job(job, JobOperation::Completed, Some(&details)));
+            }
+        }
         Ok(Some(notifications))
     }
 
@@ -300,9 +316,11 @@ impl JobsService {
             check_delete_execution(&found.value, force)?;
             let ops = repo::delete_execution(&found.value, Expect::Version(found.version)).to_vec();
             if self.commit(ops).await? {
-                let notifications = self
+                let mut notifications = self
                     .notifications_for(thing, job_id, Some(&found.value))
                     .await?;
+                let events = self.events().await;
+                notifications.extend(events.execution(&found.value, ExecutionOperation::Deleted));
                 self.deliver(notifications).await;
                 return Ok(json!({}));
             }

@@ -11,6 +11,7 @@
 //! the first step at once unless the job is SCHEDULED for later.
 
 use crate::error::ServiceError;
+use crate::events::Events;
 use crate::notify::Notification;
 use crate::repo::{self, Loaded, EXECUTIONS_PER_TRANSACTION};
 use crate::{contention, keys, JobsService};
@@ -18,6 +19,7 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 use thingcore::jobs::create::{decide_document, MAX_TARGETS};
+use thingcore::jobs::events::{ExecutionOperation, JobOperation};
 use thingcore::jobs::execution::{cancel_for_job, cancel_job, check_delete_job};
 use thingcore::jobs::record::JOB_CONFIG_FIELDS;
 use thingcore::jobs::{
@@ -287,7 +289,13 @@ impl JobsService {
         {
             return Err(already().into());
         }
-        let notifications = self.queue_executions(&job, &things).await?;
+        let mut notifications = self.queue_executions(&job, &things).await?;
+        if complete {
+            // Nothing to run: the job is complete as it is created.
+            let events = self.events().await;
+            let details = JobProcessDetails::default();
+            notifications.extend(events.job(&job, JobOperation::Completed, Some(&details)));
+        }
         self.deliver(notifications).await;
         Ok(job.to_reference())
     }
@@ -432,7 +440,8 @@ impl JobsService {
     }
 
     /// CancelJob: the job CANCELED, its QUEUED executions too, its IN_PROGRESS ones with
-    /// `force`.
+    /// `force`. With the events on: `cancellation_in_progress`, each execution's `canceled`,
+    /// then `canceled`.
     ///
     /// # Errors
     /// `InvalidRequestException` (a completed job, bad reason or comment),
@@ -466,18 +475,41 @@ impl JobsService {
             }
         }
         let job = canceled.ok_or_else(|| contention(format!("job {job_id}")))?;
-        let notifications = self
-            .rewrite_executions(job.job_id.as_str(), |e, now| cancel_for_job(e, force, now))
-            .await?;
+        let notifications = self.cancel_executions(&job, force).await?;
         self.deliver(notifications).await;
         Ok(job.to_reference())
     }
 
+    /// The executions of `job`, just CANCELED, canceled as CancelJob does (IN_PROGRESS ones
+    /// with `force`); the notifications, between the job's `cancellation_in_progress` and
+    /// `canceled` events when those are on.
+    pub(crate) async fn cancel_executions(
+        &self,
+        job: &StoredJob,
+        force: bool,
+    ) -> Result<Vec<Notification>, ServiceError> {
+        let job_id = job.job_id.as_str();
+        let events = self.events().await;
+        let mut notifications: Vec<Notification> = events
+            .job(job, JobOperation::CancellationInProgress, None)
+            .into_iter()
+            .collect();
+        notifications.extend(
+            self.rewrite_executions(job_id, &events, |e, now| cancel_for_job(e, force, now))
+                .await?,
+        );
+        let details = self.details_for(&events, job_id).await?;
+        notifications.extend(events.job(job, JobOperation::Canceled, details.as_ref()));
+        Ok(notifications)
+    }
+
     /// Rewrites (or, for `None`, leaves) every execution of a job with `change`, in
-    /// conditional batches, and returns the notifications.
+    /// conditional batches, and returns the notifications, with the `events` of the
+    /// executions that became terminal.
     pub(crate) async fn rewrite_executions(
         &self,
         job_id: &str,
+        events: &Events,
         change: impl Fn(&StoredJobExecution, u64) -> Option<StoredJobExecution>,
     ) -> Result<Vec<Notification>, ServiceError> {
         let mut changed = Vec::new();
@@ -495,13 +527,25 @@ impl JobsService {
                     ops.extend(repo::put_execution(after, Expect::Version(before.version))?);
                 }
                 if self.commit(ops).await? {
-                    changed.extend(batch.iter().map(|(before, _)| before.value.clone()));
+                    changed.extend(
+                        batch
+                            .iter()
+                            .map(|(before, after)| (before.value.clone(), after.clone())),
+                    );
                 } else {
                     lost = true;
                 }
             }
             if !lost {
-                return self.notify_all(job_id, &changed).await;
+                let befores: Vec<StoredJobExecution> =
+                    changed.iter().map(|(before, _)| before.clone()).collect();
+                let mut notifications = self.notify_all(job_id, &befores).await?;
+                notifications.extend(
+                    changed
+                        .iter()
+                        .filter_map(|(_, after)| events.reached(after)),
+                );
+                return Ok(notifications);
             }
         }
         Err(contention(format!("executions of job {job_id}")))
@@ -523,7 +567,8 @@ impl JobsService {
         Ok(out)
     }
 
-    /// DeleteJob: the job and all its executions. A job in progress needs `force`.
+    /// DeleteJob: the job and all its executions. A job in progress needs `force`. With the
+    /// events on: `deletion_in_progress`, each execution's `deleted`, then `deleted`.
     ///
     /// # Errors
     /// `InvalidStateTransitionException` without `force` for a job in progress;
@@ -538,11 +583,12 @@ impl JobsService {
             job.last_updated_at = self.now_secs();
             let op = repo::put(found.key.clone(), &job, Expect::Version(found.version))?;
             if self.commit(vec![op]).await? {
-                marked = Some(found.key);
+                marked = Some((found.key, job));
                 break;
             }
         }
-        let key = marked.ok_or_else(|| contention(format!("job {job_id}")))?;
+        let (key, job) = marked.ok_or_else(|| contention(format!("job {job_id}")))?;
+        let events = self.events().await;
         let mut removed = Vec::new();
         let mut emptied = false;
         for _ in 0..repo::MAX_ATTEMPTS {
@@ -561,13 +607,24 @@ impl JobsService {
                 }
             }
         }
-        let notifications = self.notify_all(job_id, &removed).await?;
+        let mut notifications: Vec<Notification> = events
+            .job(&job, JobOperation::DeletionInProgress, None)
+            .into_iter()
+            .collect();
+        notifications.extend(self.notify_all(job_id, &removed).await?);
+        notifications.extend(
+            removed
+                .iter()
+                .filter_map(|e| events.execution(e, ExecutionOperation::Deleted)),
+        );
         self.deliver(notifications).await;
         if !emptied {
             // The job stays DELETION_IN_PROGRESS; DeleteJob with force finishes it.
             return Err(contention(format!("executions of job {job_id}")));
         }
         self.commit(vec![repo::delete(key, Expect::Any)]).await?;
+        let deleted = events.job(&job, JobOperation::Deleted, None);
+        self.deliver(deleted.into_iter().collect()).await;
         Ok(json!({}))
     }
 

@@ -19,6 +19,8 @@
 //! - [`mqtt`]: the device MQTT API: a request on a jobs topic, its `/accepted` or `/rejected`
 //!   answer.
 //! - [`notify`]: the `jobs/notify` and `jobs/notify-next` messages a change causes.
+//! - [`events`]: the job and job execution events (`$aws/events/job/...`,
+//!   `$aws/events/jobExecution/...`) a change causes when the event configurations enable them.
 //! - [`scheduler`]: [`JobsService::tick`], the scheduler's driver: rollout pacing,
 //!   scheduled starts and ends, timeouts, retries, aborts.
 //! - [`keys`]: where the records live; [`error`]: [`ServiceError`].
@@ -26,9 +28,12 @@
 //! Control-plane operations answer with the wire's JSON output and hand the notifications they
 //! cause to the host's [`NotificationSink`], if one is set; device operations return them
 //! ([`Changed`]) so the host publishes them with its answer.
+//! Job events are notifications like the others: they go through the host's broker, so any
+//! subscriber (and the rules engine) sees them.
 
 pub mod device;
 pub mod error;
+pub(crate) mod events;
 pub mod executions;
 pub mod jobs;
 pub mod keys;

@@ -19,10 +19,12 @@ use crate::keys::{self, DueEntry};
 use crate::notify::Notification;
 use crate::repo::{self, Loaded};
 use crate::{contention, JobsService};
-use thingcore::jobs::execution::cancel_for_job;
+use thingcore::jobs::events::JobOperation;
 use thingcore::jobs::schedule::plan;
 use thingcore::jobs::timeouts::timed_out;
-use thingcore::jobs::{JobConfigs, JobExecutionStatus, StoredJob, StoredJobExecution};
+use thingcore::jobs::{
+    JobConfigs, JobExecutionStatus, JobProcessDetails, JobStatus, StoredJob, StoredJobExecution,
+};
 use thingcore::store::{Expect, Key, Query, Table, WriteOp};
 
 /// Most due jobs one tick steps.
@@ -197,11 +199,18 @@ impl JobsService {
                 continue;
             }
             let mut notifications = self.release(&decided.job, &names).await?;
+            let completed = decided.job.status == JobStatus::Completed
+                && found.value.status != JobStatus::Completed;
             if let Some(force) = decided.cancel_executions {
-                notifications.extend(
-                    self.rewrite_executions(job_id, |e, now| cancel_for_job(e, force, now))
-                        .await?,
-                );
+                notifications.extend(self.cancel_executions(&decided.job, force).await?);
+            } else if completed {
+                let events = self.events().await;
+                let details = JobProcessDetails::count(statuses);
+                notifications.extend(events.job(
+                    &decided.job,
+                    JobOperation::Completed,
+                    Some(&details),
+                ));
             }
             if decided.drop_held {
                 self.drop_held(job_id).await?;

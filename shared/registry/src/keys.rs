@@ -22,6 +22,7 @@
 //! | `authorizers` | authorizer name | [`StoredAuthorizer`](thingcore::registry::StoredAuthorizer) |
 //! | `default-authorizer` | `current` | the default authorizer's name |
 //! | `registry-ca` | `local` | the local CA ([`StoredLocalCa`](crate::ca::StoredLocalCa)) |
+//! | `event-configurations` | `current` | [`EventConfigurations`](thingcore::registry::EventConfigurations) |
 //!
 //! Names cannot contain `#`, so partitions never collide. Both sides of a relation are written
 //! in one transaction.
@@ -78,6 +79,10 @@ pub fn default_authorizer() -> Key {
 /// The local CA.
 pub fn local_ca() -> Key {
     Key::new("registry-ca", "local")
+}
+/// The event configurations.
+pub fn event_configurations() -> Key {
+    Key::new("event-configurations", "current")
 }
 
 /// Partition indexing the things of a type.

@@ -26,6 +26,8 @@
 //! - [`custom_auth`]: authenticating a client through a custom authorizer;
 //!   TestInvokeAuthorizer.
 //! - [`destinations`]: HTTP topic rule destinations and their confirmation.
+//! - [`events`]: UpdateEventConfigurations, DescribeEventConfigurations, and the
+//!   configurations as other services read them (Jobs publishes its events by them).
 //! - [`principal_auth`]: authenticating a client certificate and building its rights; the
 //!   auth generation that moves with every registry write.
 //!
@@ -46,6 +48,7 @@ pub mod certificates;
 pub mod custom_auth;
 pub mod destinations;
 pub mod error;
+pub mod events;
 pub mod groups;
 pub mod keys;
 pub mod membership;

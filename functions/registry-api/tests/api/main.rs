@@ -8,6 +8,7 @@ mod ca_certificates;
 mod certificates;
 mod custom_auth;
 mod destinations;
+mod event_configurations;
 mod groups;
 mod policies;
 mod principal_auth;

@@ -30,6 +30,7 @@ fn every_sample_event_is_answered() {
         "create-policy.json",
         "describe-endpoint.json",
         "create-topic-rule-destination.json",
+        "update-event-configurations.json",
     ] {
         let reply = send_event(&api.service, &fixture(name));
         assert_eq!(reply.status, 200, "{name}: {}", reply.body);
@@ -41,6 +42,10 @@ fn every_sample_event_is_answered() {
     assert_eq!(
         api.get("/policies/device-policy").ok()["defaultVersionId"],
         "1"
+    );
+    assert_eq!(
+        api.get("/event-configurations").ok()["eventConfigurations"]["JOB"]["Enabled"],
+        true
     );
 }
 

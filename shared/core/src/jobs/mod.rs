@@ -13,6 +13,8 @@
 //! - [`execution`]: the job execution state machine (device updates, cancels, expected
 //!   versions) and job completion.
 //! - [`topic`]: the reserved Jobs topics: requests, answers and notifications.
+//! - [`events`]: the job and job execution events on `$aws/events/job/...` and
+//!   `$aws/events/jobExecution/...` (topics and payloads).
 //! - [`config`]: the rollout, abort, timeout, retry and scheduling configurations, typed and
 //!   checked.
 //! - The scheduler's rules: [`rollout`] (pacing held targets per minute), [`timeouts`] (step
@@ -23,6 +25,7 @@ pub mod abort;
 pub mod config;
 pub mod create;
 pub mod error;
+pub mod events;
 pub mod execution;
 pub mod names;
 pub mod record;

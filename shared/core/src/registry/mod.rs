@@ -14,6 +14,8 @@
 //! - [`policies`]: policies and their versions (documents are checked by [`crate::policy`]).
 //! - [`principals`]: certificates attached to things, exclusively or not.
 //! - [`authorizer`]: custom authorizers (validation, delete rules, descriptions).
+//! - [`events`]: the event configurations ([`EventType`], [`EventConfigurations`]): which
+//!   `$aws/events/...` events are published.
 //! - [`paging`]: page sizes. [`error`]: [`RegistryError`], AWS's exceptions.
 //!
 //! Records are stored as camelCase JSON; ARNs are not stored but built from the
@@ -24,6 +26,7 @@ pub mod authorizer;
 pub mod certificate;
 pub mod config;
 pub mod error;
+pub mod events;
 pub mod group;
 pub mod names;
 pub mod paging;
@@ -40,6 +43,7 @@ pub use certificate::{
 };
 pub use config::{RegistryConfig, ResourceArn};
 pub use error::{RegistryError, RegistryResult};
+pub use events::{EventConfigurations, EventType};
 pub use group::{StoredThingGroup, ThingGroupProperties};
 pub use names::{
     AuthorizerName, CertificateId, PolicyName, PolicyVersionId, ThingGroupName, ThingName,
