@@ -742,10 +742,17 @@ impl JobsService {
         let mut notifications = Vec::new();
         for job in jobs {
             let job = job.value;
-            if job.target_selection == TargetSelection::Continuous
-                && job.status == JobStatus::InProgress
-                && job.targets.iter().any(|t| arns.contains(t))
+            if job.target_selection != TargetSelection::Continuous
+                || !job.targets.iter().any(|t| arns.contains(t))
             {
+                continue;
+            }
+            let paced = JobConfigs::parse(&job.configs).is_ok_and(|c| c.is_scheduled());
+            if paced && matches!(job.status, JobStatus::InProgress | JobStatus::Scheduled) {
+                // A paced or scheduled job: the newcomer waits its turn with the other held
+                // targets, and the scheduler releases it at the rollout's pace.
+                self.hold_joiner(job.job_id.as_str(), thing).await?;
+            } else if job.status == JobStatus::InProgress {
                 notifications.extend(self.queue_executions(&job, &[thing.to_string()]).await?);
             }
         }

@@ -261,6 +261,60 @@ impl JobsService {
         Ok(())
     }
 
+    /// Holds `thing`, which joined a targeted group of the paced or scheduled CONTINUOUS job
+    /// `job_id`: counted with the job's other held targets and made due now, so the scheduler
+    /// releases it at the rollout's pace (a SCHEDULED job stays due at its start). Nothing
+    /// when the thing already has an execution of the job or is held already.
+    ///
+    /// # Errors
+    /// Store failures, contention.
+    pub(crate) async fn hold_joiner(&self, job_id: &str, thing: &str) -> Result<(), ServiceError> {
+        for _ in 0..repo::MAX_ATTEMPTS {
+            let executed = self
+                .load::<StoredJobExecution>(keys::execution(job_id, thing))
+                .await?
+                .is_some();
+            let held = self
+                .load::<serde_json::Value>(keys::held(job_id, thing))
+                .await?
+                .is_some();
+            let Some(found) = self.load::<StoredJob>(keys::job(job_id)).await? else {
+                return Ok(());
+            };
+            let running = found.value.status == JobStatus::InProgress;
+            if executed || held || !(running || found.value.status == JobStatus::Scheduled) {
+                return Ok(());
+            }
+            let mut job = found.value.clone();
+            job.scheduler.held += 1;
+            if running {
+                let now = self.now_secs();
+                job.scheduler.due_at = Some(job.scheduler.due_at.map_or(now, |at| at.min(now)));
+            }
+            let mut ops = vec![
+                repo::put(found.key.clone(), &job, Expect::Version(found.version))?,
+                repo::put(
+                    keys::held(job_id, thing),
+                    &serde_json::json!({}),
+                    Expect::Absent,
+                )?,
+            ];
+            ops.extend(due_index_ops(
+                job_id,
+                None,
+                found.value.scheduler.due_at,
+                job.scheduler.due_at,
+            )?);
+            if self.commit(ops).await? {
+                if running {
+                    self.step_job(job_id, None).await?;
+                }
+                return Ok(());
+            }
+        }
+        Err(contention(format!("held targets of job {job_id}")))
+    }
+
     /// Queues executions of `job` on `names` and removes their held records.
     async fn release(
         &self,

@@ -56,6 +56,7 @@ impl Captured {
 
 struct Fleet {
     jobs: JobsService,
+    registry: RegistryService,
     clock: Arc<ManualClock>,
     sink: Arc<Captured>,
     _dir: Option<tempfile::TempDir>,
@@ -88,11 +89,12 @@ async fn fleet(things: usize, sqlite: bool) -> Fleet {
             .await
             .map_err(Into::into));
     }
-    let jobs = JobsService::new(store, clock.clone(), registry);
+    let jobs = JobsService::new(store, clock.clone(), registry.clone());
     let sink = Arc::new(Captured::default());
     jobs.set_notification_sink(sink.clone());
     Fleet {
         jobs,
+        registry,
         clock,
         sink,
         _dir: dir,
@@ -137,6 +139,22 @@ impl Fleet {
     async fn tick_after(&self, millis: u64) -> thingcore_jobs::TickReport {
         self.clock.advance(millis);
         ok(self.jobs.tick().await)
+    }
+
+    /// A new thing joins group `g`, and the Jobs service hears of it (as registry-api and
+    /// `thingcore serve` tell it after AddThingToThingGroup).
+    async fn join(&self, thing: &str) {
+        ok(self
+            .registry
+            .create_thing(thing, de(json!({})))
+            .await
+            .map_err(Into::into));
+        ok(self
+            .registry
+            .add_thing_to_thing_group(de(json!({"thingName": thing, "thingGroupName": "g"})))
+            .await
+            .map_err(Into::into));
+        ok(self.jobs.thing_added_to_group(thing, "g").await);
     }
 
     async fn device(&self, thing: &str, job_id: &str, status: &str) {
@@ -430,7 +448,8 @@ async fn a_corrupt_job_does_not_stop_the_others() {
                 .map_err(Into::into));
         }
         Fleet {
-            jobs: JobsService::new(store.clone(), clock.clone(), registry),
+            jobs: JobsService::new(store.clone(), clock.clone(), registry.clone()),
+            registry,
             clock: clock.clone(),
             sink: Arc::new(Captured::default()),
             _dir: None,
@@ -459,4 +478,54 @@ async fn a_corrupt_job_does_not_stop_the_others() {
     // WHEN the scheduler ticks a minute on THEN the good job still gets its next release.
     let report = fleet.tick_after(MINUTE).await;
     assert_eq!((report.failed, report.jobs, report.released), (1, 1, 1));
+}
+
+#[tokio::test]
+async fn things_that_join_a_paced_continuous_job_wait_their_turn() {
+    let fleet = fleet(3, false).await;
+    fleet
+        .create(
+            "cont",
+            json!({"targetSelection": "CONTINUOUS",
+                   "jobExecutionsRolloutConfig": {"maximumPerMinute": 2}}),
+        )
+        .await;
+    assert_eq!(fleet.count("cont", "QUEUED").await, 2);
+    // Three more things join within the same minute: the minute's two are taken, so they wait
+    // with the third original target.
+    for thing in ["t0003", "t0004", "t0005"] {
+        fleet.join(thing).await;
+    }
+    assert_eq!(fleet.count("cont", "QUEUED").await, 2);
+    // Joining twice holds a thing once.
+    ok(fleet.jobs.thing_added_to_group("t0005", "g").await);
+    assert_eq!(fleet.tick_after(MINUTE).await.released, 2);
+    assert_eq!(fleet.tick_after(MINUTE).await.released, 2);
+    assert_eq!(fleet.tick_after(MINUTE).await.released, 0);
+    assert_eq!(fleet.count("cont", "QUEUED").await, 6);
+    assert_eq!(
+        fleet.execution("cont", "t0005").await["status"],
+        json!("QUEUED")
+    );
+}
+
+#[tokio::test]
+async fn a_thing_that_joins_before_a_scheduled_continuous_job_starts_gets_it_at_the_start() {
+    let fleet = fleet(1, false).await;
+    fleet
+        .create(
+            "later",
+            json!({"targetSelection": "CONTINUOUS",
+                   "schedulingConfig": {"startTime": "2023-11-14T23:00"}}),
+        )
+        .await;
+    assert_eq!(fleet.job("later").await["status"], json!("SCHEDULED"));
+    fleet.join("t0001").await;
+    assert_eq!(fleet.count("later", "QUEUED").await, 0);
+    // 23:00 is 47 minutes on: both the original target and the newcomer are released.
+    assert_eq!(fleet.tick_after(47 * MINUTE).await.released, 2);
+    assert_eq!(
+        fleet.execution("later", "t0001").await["status"],
+        json!("QUEUED")
+    );
 }
