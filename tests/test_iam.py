@@ -8,13 +8,10 @@ import os
 import subprocess
 import urllib.error
 import urllib.request
-import uuid
 
-import boto3
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
-from conftest import ROOT
+from conftest import ROOT, aws_client
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -33,24 +30,13 @@ def trust(principal):
     })
 
 
-@pytest.fixture(params=["embedded", "dynamodb"])
-def server(request, serve, tmp_path):
-    if request.param == "embedded":
-        s = serve("--data-dir", str(tmp_path / "data"))
-    else:
-        endpoint = request.getfixturevalue("dynamodb_endpoint")
-        s = serve("--store", "dynamodb", "--dynamodb-endpoint", endpoint, "--table-prefix", f"iam-{uuid.uuid4().hex[:8]}")
-    yield s
-    s.stop()
+@pytest.fixture
+def server(store_server):
+    return store_server
 
 
 def client(server, service, key="test", secret="test", token=None):
-    return boto3.client(
-        service, endpoint_url=server.http_url, region_name="us-east-1",
-        aws_access_key_id=key, aws_secret_access_key=secret, aws_session_token=token,
-        # botocore's own checks off, so the server's refusals are what the tests see.
-        config=Config(retries={"max_attempts": 1}, parameter_validation=False),
-    )
+    return aws_client(server, service, key, secret, token, validate=False)
 
 
 def code_of(call, *args, **kwargs):

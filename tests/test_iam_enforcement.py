@@ -5,13 +5,10 @@ policies, refusals come in AWS's shape, and the local defaults stay friendly."""
 import json
 import os
 import subprocess
-import uuid
 
-import boto3
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
-from conftest import ROOT
+from conftest import ROOT, aws_client
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -34,24 +31,13 @@ def deny(action, resource="*"):
 DESCRIBE_DEV = policy(allow("iot:DescribeThing", "arn:aws:iot:*:*:thing/dev-*"))
 
 
-@pytest.fixture(params=["embedded", "dynamodb"])
-def server(request, serve, tmp_path):
-    if request.param == "embedded":
-        s = serve("--data-dir", str(tmp_path / "data"))
-    else:
-        endpoint = request.getfixturevalue("dynamodb_endpoint")
-        s = serve("--store", "dynamodb", "--dynamodb-endpoint", endpoint,
-                  "--table-prefix", f"enf-{uuid.uuid4().hex[:8]}")
-    yield s
-    s.stop()
+@pytest.fixture
+def server(store_server):
+    return store_server
 
 
 def client(server, service, key="test", secret="test", token=None):
-    return boto3.client(
-        service, endpoint_url=server.http_url, region_name=REGION,
-        aws_access_key_id=key, aws_secret_access_key=secret, aws_session_token=token,
-        config=Config(retries={"max_attempts": 1}, parameter_validation=False),
-    )
+    return aws_client(server, service, key, secret, token, validate=False)
 
 
 def as_key(server, service, key):

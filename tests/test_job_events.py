@@ -10,11 +10,10 @@ import queue
 import uuid
 from datetime import datetime
 
-import boto3
 import paho.mqtt.client as paho
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
+from conftest import aws_client
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -26,24 +25,13 @@ EVENT_TYPES = {
 BOTH = {"JOB": {"Enabled": True}, "JOB_EXECUTION": {"Enabled": True}}
 
 
-@pytest.fixture(params=["embedded", "dynamodb"])
-def server(request, serve, tmp_path):
-    if request.param == "embedded":
-        s = serve("--data-dir", str(tmp_path / "data"))
-    else:
-        endpoint = request.getfixturevalue("dynamodb_endpoint")
-        s = serve("--store", "dynamodb", "--dynamodb-endpoint", endpoint,
-                  "--table-prefix", f"events-{uuid.uuid4().hex[:8]}")
-    yield s
-    s.stop()
+@pytest.fixture
+def server(store_server):
+    return store_server
 
 
 def iot(server):
-    return boto3.client(
-        "iot", endpoint_url=server.http_url, region_name="us-east-1",
-        aws_access_key_id="test", aws_secret_access_key="test",
-        config=Config(retries={"max_attempts": 1}),
-    )
+    return aws_client(server, "iot")
 
 
 class Listener:

@@ -6,36 +6,23 @@ error and changes nothing."""
 import json
 import os
 import subprocess
-import uuid
 
-import boto3
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
-from conftest import ROOT
+from conftest import ROOT, aws_client
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 DOC = json.dumps({"operation": "reboot"})
 
 
-@pytest.fixture(params=["embedded", "dynamodb"])
-def server(request, serve, tmp_path):
-    if request.param == "embedded":
-        s = serve("--data-dir", str(tmp_path / "data"))
-    else:
-        endpoint = request.getfixturevalue("dynamodb_endpoint")
-        s = serve("--store", "dynamodb", "--dynamodb-endpoint", endpoint, "--table-prefix", f"jobs-{uuid.uuid4().hex[:8]}")
-    yield s
-    s.stop()
+@pytest.fixture
+def server(store_server):
+    return store_server
 
 
 def iot(server):
-    return boto3.client(
-        "iot", endpoint_url=server.http_url, region_name="us-east-1",
-        aws_access_key_id="test", aws_secret_access_key="test",
-        config=Config(retries={"max_attempts": 1}),
-    )
+    return aws_client(server, "iot")
 
 
 def fleet(c):

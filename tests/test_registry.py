@@ -6,12 +6,9 @@ import json
 import os
 import subprocess
 import urllib.request
-import uuid
 
-import boto3
 import pytest
-from botocore.config import Config
-from conftest import ROOT
+from conftest import ROOT, aws_client
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
@@ -23,23 +20,13 @@ POLICY = json.dumps({
 })
 
 
-@pytest.fixture(params=["embedded", "dynamodb"])
-def server(request, serve, tmp_path):
-    if request.param == "embedded":
-        s = serve("--data-dir", str(tmp_path / "data"))
-    else:
-        endpoint = request.getfixturevalue("dynamodb_endpoint")
-        s = serve("--store", "dynamodb", "--dynamodb-endpoint", endpoint, "--table-prefix", f"reg-{uuid.uuid4().hex[:8]}")
-    yield s
-    s.stop()
+@pytest.fixture
+def server(store_server):
+    return store_server
 
 
 def iot(server):
-    return boto3.client(
-        "iot", endpoint_url=server.http_url, region_name="us-east-1",
-        aws_access_key_id="test", aws_secret_access_key="test",
-        config=Config(retries={"max_attempts": 1}),
-    )
+    return aws_client(server, "iot")
 
 
 def test_things_types_and_groups(server):
