@@ -4,35 +4,16 @@
 //! device, a control-plane call, the scheduler).
 
 use serde_json::{json, Value};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use thingcore::registry::RegistryConfig;
 use thingcore::store::MemoryStore;
 use thingcore::ManualClock;
 use thingcore_jobs::device::UpdateJobExecutionRequest;
-use thingcore_jobs::{JobsService, Notification, NotificationSink, ServiceError};
+use thingcore_jobs::{JobsService, Notification};
 use thingcore_registry::RegistryService;
 
-fn de<T: serde::de::DeserializeOwned>(value: Value) -> T {
-    serde_json::from_value(value).unwrap_or_else(|e| panic!("{e}"))
-}
-
-fn ok<T>(result: Result<T, ServiceError>) -> T {
-    result.unwrap_or_else(|e| panic!("{:?}", e.into_jobs_error()))
-}
-
-/// Keeps what the service hands the host.
-#[derive(Default)]
-struct Captured(Mutex<Vec<Notification>>);
-
-#[async_trait::async_trait]
-impl NotificationSink for Captured {
-    async fn publish(&self, notifications: Vec<Notification>) {
-        self.0
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .extend(notifications);
-    }
-}
+mod support;
+use support::{de, ok, Captured};
 
 impl Captured {
     /// The event topics published since the last call, in order, taking everything.

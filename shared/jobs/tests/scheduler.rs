@@ -4,7 +4,7 @@
 //! `tick()`, as `thingcore serve`'s background task would call it.
 
 use serde_json::{json, Value};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Instant;
 use thingcore::registry::RegistryConfig;
 use thingcore::store::{Key, MemoryStore, Put, Store, Table};
@@ -12,34 +12,15 @@ use thingcore::ManualClock;
 use thingcore_embedded::SqliteStore;
 use thingcore_jobs::device::UpdateJobExecutionRequest;
 use thingcore_jobs::executions::ExecutionsQuery;
-use thingcore_jobs::{JobsService, Notification, NotificationSink, ServiceError};
+use thingcore_jobs::{JobsService, ServiceError};
 use thingcore_registry::RegistryService;
+
+mod support;
+use support::{de, ok, Captured};
 
 /// 2023-11-14T22:13:20Z.
 const START_MILLIS: u64 = 1_700_000_000_000;
 const MINUTE: u64 = 60_000;
-
-fn de<T: serde::de::DeserializeOwned>(value: Value) -> T {
-    serde_json::from_value(value).unwrap_or_else(|e| panic!("{e}"))
-}
-
-fn ok<T>(result: Result<T, ServiceError>) -> T {
-    result.unwrap_or_else(|e| panic!("{:?}", e.into_jobs_error()))
-}
-
-/// Keeps what the service publishes.
-#[derive(Default)]
-struct Captured(Mutex<Vec<Notification>>);
-
-#[async_trait::async_trait]
-impl NotificationSink for Captured {
-    async fn publish(&self, notifications: Vec<Notification>) {
-        self.0
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .extend(notifications);
-    }
-}
 
 impl Captured {
     /// How many `notify-next` messages carried an execution, taking them.

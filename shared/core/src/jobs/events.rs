@@ -182,34 +182,19 @@ pub fn execution_event(
 mod tests {
     use super::*;
     use crate::jobs::names::JobId;
-    use crate::jobs::rollout::SchedulerState;
-    use crate::jobs::status::{JobStatus, TargetSelection};
-    use serde_json::Map;
+    use crate::jobs::status::JobStatus;
     use JobExecutionStatus as S;
 
     const THING_ARN: &str = "arn:aws:iot:us-east-1:123456789012:thing/t1";
 
     fn job() -> StoredJob {
         StoredJob {
-            job_id: JobId::parse("fw-1").unwrap_or_else(|e| panic!("{e}")),
-            job_arn: "arn:aws:iot:us-east-1:123456789012:job/fw-1".into(),
-            status: JobStatus::Completed,
-            target_selection: TargetSelection::Snapshot,
             targets: vec![THING_ARN.into()],
             description: Some("firmware".into()),
-            document: Some("{}".into()),
-            document_before_substitution: None,
-            document_source: None,
-            job_template_arn: None,
-            document_parameters: Default::default(),
-            configs: Map::new(),
-            force_canceled: None,
-            reason_code: None,
-            comment: None,
             created_at: 1_000,
             last_updated_at: 2_000,
             completed_at: Some(2_000),
-            scheduler: SchedulerState::default(),
+            ..StoredJob::sample("fw-1", JobStatus::Completed)
         }
     }
 

@@ -389,6 +389,35 @@ impl StoredJobTemplate {
 }
 
 #[cfg(test)]
+impl StoredJob {
+    /// A SNAPSHOT job `id` in `status` with no targets, created at 0, for the unit tests of the
+    /// rules that read jobs (each sets what it looks at with struct update syntax).
+    pub(crate) fn sample(id: &str, status: JobStatus) -> Self {
+        Self {
+            job_id: JobId::parse(id).unwrap_or_else(|e| panic!("{e}")),
+            job_arn: format!("arn:aws:iot:us-east-1:123456789012:job/{id}"),
+            status,
+            target_selection: TargetSelection::Snapshot,
+            targets: Vec::new(),
+            description: None,
+            document: Some("{}".into()),
+            document_before_substitution: None,
+            document_source: None,
+            job_template_arn: None,
+            document_parameters: BTreeMap::new(),
+            configs: Map::new(),
+            force_canceled: None,
+            reason_code: None,
+            comment: None,
+            created_at: 0,
+            last_updated_at: 0,
+            completed_at: None,
+            scheduler: SchedulerState::default(),
+        }
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
 

@@ -154,35 +154,16 @@ pub fn plan(
 mod tests {
     use super::*;
     use crate::jobs::config::{AbortAction, AbortCriteria, FailureType, RolloutConfig, Scheduling};
-    use crate::jobs::names::JobId;
     use crate::jobs::rollout::SchedulerState;
-    use serde_json::Map;
     use JobExecutionStatus as S;
 
     fn job(status: JobStatus, held: u64) -> StoredJob {
         StoredJob {
-            job_id: JobId::parse("j").unwrap_or_else(|e| panic!("{e}")),
-            job_arn: "arn:j".into(),
-            status,
-            target_selection: TargetSelection::Snapshot,
-            targets: vec![],
-            description: None,
-            document: Some("{}".into()),
-            document_before_substitution: None,
-            document_source: None,
-            job_template_arn: None,
-            document_parameters: Default::default(),
-            configs: Map::new(),
-            force_canceled: None,
-            reason_code: None,
-            comment: None,
-            created_at: 0,
-            last_updated_at: 0,
-            completed_at: None,
             scheduler: SchedulerState {
                 held,
                 ..SchedulerState::default()
             },
+            ..StoredJob::sample("j", status)
         }
     }
 
