@@ -59,6 +59,9 @@ ROLE = "arn:aws:iam::000000000000:role/faults"
 # count shows starvation, not the slow-consumer policy. The stuck subscriber's queue is
 # bounded by it too.
 MAX_QUEUED = 100_000
+# Longest wait for the first errorAction message after the rounds: the http action times out
+# after 3 s; the rest is room for a busy machine.
+ERROR_ACTION_WAIT = 15
 
 
 class Server:
@@ -165,6 +168,7 @@ class ErrorWatcher(threading.Thread):
         import paho.mqtt.client as paho
         self.count = 0
         self.throttled = 0
+        self.first = threading.Event()
         self.client = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id="faults-errors")
         self.client.on_message = self.on_message
         self.client.connect("127.0.0.1", port)
@@ -174,6 +178,7 @@ class ErrorWatcher(threading.Thread):
         self.count += 1
         if b"throttled" in message.payload:
             self.throttled += 1
+        self.first.set()
 
     def run(self):
         self.client.loop_forever()
@@ -290,6 +295,9 @@ def main():
         for n in range(args.rounds):
             one_round(f"faults {n + 1}", n % 2)
         sampler.stopping = True
+        # A failed action reaches the errorAction when it fails: at once when its backlog is
+        # full, else after the http action's 3 s timeout, which short rounds can end before.
+        watcher.first.wait(ERROR_ACTION_WAIT)
 
         under = [r for r in rows if r[0].startswith("faults")]
         if len(under) >= warm_up + 4:
