@@ -176,7 +176,7 @@ async fn connect(hub: &HubHandle, client_id: &str) -> (ConnId, Commands) {
 /// The next packet the hub writes to a connection.
 async fn next_packet(commands: &mut Commands) -> Packet {
     match commands.recv().await {
-        Some(ConnCommand::Send(packet)) => *packet,
+        Some(ConnCommand::Send(packet)) => packet,
         other => panic!("expected a packet, got {other:?}"),
     }
 }

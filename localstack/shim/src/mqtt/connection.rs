@@ -5,7 +5,7 @@ use super::auth::{AuthOutcome, Authenticator, ConnectRequest, Credentials};
 use super::hub::{Commands, ConnCommand, ConnSender, HubEvent, HubHandle};
 use super::revocation::LiveConnections;
 use super::transport::Transport;
-use bytes::BytesMut;
+use bytes::{Buf, BytesMut};
 use std::sync::Arc;
 use std::time::Duration;
 use thingcore::broker::aliases::OutboundAliases;
@@ -19,6 +19,16 @@ use tokio::time::Instant;
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Commands already waiting are written together up to about this many bytes.
 const WRITE_BATCH: usize = 64 * 1024;
+/// How often a busy connection checks whether it still is; one that did nothing for this long
+/// gives its buffers back.
+const RELEASE_AFTER: Duration = Duration::from_millis(500);
+/// A connection woken more often than this within [`RELEASE_AFTER`] is busy: it keeps its
+/// buffers until it is quiet (taking and freeing them on every wake-up is what made malloc
+/// the broker's hot spot). Others give them back after each wake-up, so a connection that
+/// only connects, subscribes or pings holds none.
+const BUSY_WAKES: u32 = 8;
+/// A write buffer grown past this by a burst is given back after the burst.
+const KEPT_WRITE_BUFFER: usize = 32 * 1024;
 
 /// How a listener authenticates its clients.
 #[derive(Debug, Clone)]
@@ -88,8 +98,10 @@ struct Open<T> {
     max_packet: usize,
     commands: Commands,
     aliases: OutboundAliases,
-    /// Bytes read and not yet decoded: empty (no memory) while the connection is idle.
+    /// Bytes read and not yet decoded: no memory once the connection is quiet.
     buf: BytesMut,
+    /// Bytes encoded for the next write: no memory once the connection is quiet.
+    out: BytesMut,
     /// Boxed: most connections of an open listener have none.
     _listed: Option<Box<Listed>>,
 }
@@ -215,6 +227,7 @@ async fn open<T: Transport>(
         commands,
         aliases,
         buf,
+        out: BytesMut::new(),
         _listed: listed.map(Box::new),
     })
 }
@@ -235,18 +248,31 @@ impl<T: Transport> Open<T> {
                 return;
             }
         }
+        // One timer for the keep-alive and for giving the buffers back, re-armed when it
+        // fires (or when a quiet connection becomes busy), not on every packet.
+        let sleep = tokio::time::sleep_until(deadline);
+        tokio::pin!(sleep);
+        let mut quiet = QuietTimer::new(sleep);
         let reason = loop {
             tokio::select! {
                 biased;
-                command = self.commands.recv() => {
-                    let Some(command) = command else { break DisconnectReason::ServerInitiated };
-                    match self.write_commands(command, &mut keep_alive, &mut deadline).await {
-                        Ok(true) => {}
-                        Ok(false) => {
-                            self.transport.close().await;
-                            return;
-                        }
-                        Err(()) => break DisconnectReason::ConnectionLost,
+                ready = self.commands.ready() => {
+                    if !ready {
+                        break DisconnectReason::ServerInitiated;
+                    }
+                    quiet.busy(deadline);
+                    // Taken and encoded outside the async state: a packet held across the
+                    // write's await would be room in every connection's task.
+                    let close = self.encode_commands(&mut keep_alive, &mut deadline);
+                    if self.write_out().await.is_err() {
+                        break DisconnectReason::ConnectionLost;
+                    }
+                    if close {
+                        self.transport.close().await;
+                        return;
+                    }
+                    if !quiet.is_busy() {
+                        self.release_buffers();
                     }
                 }
                 read = self.transport.read(&mut self.buf) => {
@@ -257,17 +283,27 @@ impl<T: Transport> Open<T> {
                     if let Some(granted) = keep_alive {
                         deadline = Instant::now() + granted;
                     }
+                    quiet.busy(deadline);
                     // Boxed: the hand-over's future is one of the larger ones, and the task
                     // of every idle connection would keep room for it.
                     if let Err(reason) = Box::pin(self.hand_over_packets()).await {
                         break reason;
                     }
-                }
-                () = tokio::time::sleep_until(deadline) => {
-                    if version.is_v5() {
-                        self.write_disconnect(reason::KEEP_ALIVE_TIMEOUT).await;
+                    if !quiet.is_busy() {
+                        self.release_buffers();
                     }
-                    break DisconnectReason::KeepAliveTimeout;
+                }
+                () = quiet.fired() => {
+                    match quiet.check(deadline) {
+                        Quiet::KeepAliveExpired => {
+                            if version.is_v5() {
+                                self.write_disconnect(reason::KEEP_ALIVE_TIMEOUT).await;
+                            }
+                            break DisconnectReason::KeepAliveTimeout;
+                        }
+                        Quiet::Release => self.release_buffers(),
+                        Quiet::Busy => {}
+                    }
                 }
             }
         };
@@ -275,18 +311,23 @@ impl<T: Transport> Open<T> {
         self.transport.close().await;
     }
 
-    /// Writes `first` and every command already waiting behind it, in one write. `Ok(false)`:
-    /// the hub closed the connection; `Err`: the write failed.
-    async fn write_commands(
+    /// Gives back the memory of every buffer that holds nothing: the connection is quiet.
+    fn release_buffers(&mut self) {
+        if self.buf.is_empty() {
+            self.buf = BytesMut::new();
+        }
+        self.out = BytesMut::new();
+        self.commands.release();
+    }
+
+    /// Encodes the waiting commands into the write buffer, up to about [`WRITE_BATCH`]
+    /// bytes; `true` when the hub closed the connection (nothing after that is taken).
+    fn encode_commands(
         &mut self,
-        first: ConnCommand,
         keep_alive: &mut Option<Duration>,
         deadline: &mut Instant,
-    ) -> Result<bool, ()> {
-        let mut out = BytesMut::new();
-        let mut close = false;
-        let mut next = Some(first);
-        while let Some(command) = next {
+    ) -> bool {
+        while let Some(command) = self.commands.try_recv() {
             match command {
                 ConnCommand::Accepted { keep_alive: secs } => {
                     let granted = Duration::from_millis(u64::from(secs) * 1500);
@@ -294,23 +335,32 @@ impl<T: Transport> Open<T> {
                     *deadline = Instant::now() + granted;
                 }
                 ConnCommand::Send(mut packet) => {
-                    if let Packet::Publish(p) = packet.as_mut() {
+                    if let Packet::Publish(p) = &mut packet {
                         self.aliases.apply(p);
                     }
-                    mqtt::encode(&packet, self.version, &mut out);
+                    mqtt::encode(&packet, self.version, &mut self.out);
                 }
-                ConnCommand::Close => close = true,
+                ConnCommand::Close => return true,
             }
-            next = if close || out.len() > WRITE_BATCH {
-                None
-            } else {
-                self.commands.try_recv()
-            };
+            if self.out.len() > WRITE_BATCH {
+                break;
+            }
         }
-        if !out.is_empty() && self.transport.write(&out).await.is_err() {
-            return Err(());
+        false
+    }
+
+    /// Writes what was encoded, keeping the buffer for the next batch unless a burst made it
+    /// large.
+    async fn write_out(&mut self) -> std::io::Result<()> {
+        if self.out.is_empty() {
+            return Ok(());
         }
-        Ok(!close)
+        self.transport.write(&self.out).await?;
+        self.out.clear();
+        if self.out.capacity() > KEPT_WRITE_BUFFER {
+            self.out = BytesMut::new();
+        }
+        Ok(())
     }
 
     /// Decodes what was read and hands every complete packet to the hub; on a protocol
@@ -344,10 +394,6 @@ impl<T: Transport> Open<T> {
                 return Err(DisconnectReason::ClientError);
             }
         }
-        if self.buf.is_empty() {
-            // Nothing half-read: an idle connection holds no buffer.
-            self.buf = BytesMut::new();
-        }
         Ok(())
     }
 
@@ -362,6 +408,83 @@ impl<T: Transport> Open<T> {
             &mut bytes,
         );
         let _ = self.transport.write(&bytes).await;
+    }
+}
+
+/// What [`QuietTimer::check`] found when the timer fired.
+#[derive(Debug, PartialEq, Eq)]
+enum Quiet {
+    /// Nothing came from the client within its keep-alive.
+    KeepAliveExpired,
+    /// A busy connection did nothing for [`RELEASE_AFTER`]: give the buffers back.
+    Release,
+    /// Something happened meanwhile: the timer is armed again.
+    Busy,
+}
+
+/// The connection's one timer: the keep-alive deadline, and while the connection is active,
+/// a check every [`RELEASE_AFTER`] of whether it still is. Inline in the connection's task
+/// (pinned there), not boxed: a box would be one more allocation per connection.
+struct QuietTimer<'a> {
+    sleep: std::pin::Pin<&'a mut tokio::time::Sleep>,
+    /// Wake-ups since the timer last fired.
+    wakes: u32,
+    /// The connection was busy and keeps its buffers until a quiet period.
+    kept: bool,
+    /// The timer is armed for a release check (else only for the keep-alive deadline).
+    checking: bool,
+}
+
+impl<'a> QuietTimer<'a> {
+    fn new(sleep: std::pin::Pin<&'a mut tokio::time::Sleep>) -> Self {
+        Self {
+            sleep,
+            wakes: 0,
+            kept: false,
+            checking: false,
+        }
+    }
+
+    /// The connection did something: a quiet one starts checking.
+    fn busy(&mut self, deadline: Instant) {
+        self.wakes = self.wakes.saturating_add(1);
+        self.kept |= self.wakes > BUSY_WAKES;
+        if !self.checking {
+            self.checking = true;
+            self.sleep
+                .as_mut()
+                .reset(deadline.min(Instant::now() + RELEASE_AFTER));
+        }
+    }
+
+    /// Whether the connection is busy enough to keep its buffers between wake-ups.
+    fn is_busy(&self) -> bool {
+        self.kept
+    }
+
+    /// Waits for the timer.
+    async fn fired(&mut self) {
+        self.sleep.as_mut().await;
+    }
+
+    /// The timer fired: what it means, with the timer armed again for what comes next.
+    fn check(&mut self, deadline: Instant) -> Quiet {
+        let now = Instant::now();
+        if now >= deadline {
+            return Quiet::KeepAliveExpired;
+        }
+        if self.wakes > 0 {
+            self.wakes = 0;
+            self.sleep.as_mut().reset(deadline.min(now + RELEASE_AFTER));
+            return Quiet::Busy;
+        }
+        self.checking = false;
+        self.sleep.as_mut().reset(deadline);
+        if std::mem::take(&mut self.kept) {
+            Quiet::Release
+        } else {
+            Quiet::Busy
+        }
     }
 }
 
@@ -384,7 +507,8 @@ fn decode_all(
     loop {
         match mqtt::decode(buf, Some(version), max_packet) {
             Ok((packet, used)) => {
-                let _ = buf.split_to(used);
+                // Advanced, not split off: a split shares the buffer, which allocates.
+                buf.advance(used);
                 packets.push(packet);
             }
             Err(DecodeError::Incomplete) => return Ok(packets),
@@ -471,6 +595,32 @@ mod tests {
         assert!(owes_reply(&Packet::PingReq));
     }
 
+    #[tokio::test(start_paused = true)]
+    async fn a_busy_connection_keeps_its_buffers_until_a_quiet_period_and_the_keep_alive_ends_it() {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let sleep = tokio::time::sleep_until(deadline);
+        tokio::pin!(sleep);
+        let mut quiet = QuietTimer::new(sleep);
+        // A few wake-ups (connect, subscribe): not busy, buffers go back after each.
+        for _ in 0..BUSY_WAKES {
+            quiet.busy(deadline);
+        }
+        assert!(!quiet.is_busy());
+        quiet.busy(deadline);
+        assert!(quiet.is_busy());
+        // The first check finds it active; the next, after a quiet period, releases.
+        quiet.fired().await;
+        assert_eq!(quiet.check(deadline), Quiet::Busy);
+        assert!(quiet.is_busy());
+        quiet.fired().await;
+        assert_eq!(quiet.check(deadline), Quiet::Release);
+        assert!(!quiet.is_busy());
+        // Quiet now: the timer waits for the keep-alive deadline.
+        quiet.fired().await;
+        assert_eq!(Instant::now(), deadline);
+        assert_eq!(quiet.check(deadline), Quiet::KeepAliveExpired);
+    }
+
     /// Every idle connection keeps its task: the packet loop's state must stay small. With
     /// the opening phase inline and the hub's channel send future in it, it was 2.9 KiB
     /// (bounds are for debug builds; release futures are smaller).
@@ -505,6 +655,7 @@ mod tests {
             commands,
             aliases: OutboundAliases::new(0),
             buf: BytesMut::new(),
+            out: BytesMut::new(),
             _listed: None,
         };
         let run = open.run();

@@ -20,6 +20,10 @@ use tokio::sync::{mpsc, oneshot};
 pub const SLOW_CONSUMER_LIMIT: usize = 4 * 1024 * 1024;
 
 /// What the hub tells a connection.
+// Not boxed: commands wait in a connection's outbox, whose buffers keep their room while the
+// connection is busy and give it back when it is quiet, so a box would only add an
+// allocation per delivered packet (made on the hub's thread, freed on the connection's).
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub enum ConnCommand {
     /// The CONNECT was accepted.
@@ -27,8 +31,8 @@ pub enum ConnCommand {
         /// Keep-alive in seconds granted.
         keep_alive: u16,
     },
-    /// Write this packet. Boxed: commands wait in a queue, whose slots stay small.
-    Send(Box<Packet>),
+    /// Write this packet.
+    Send(Packet),
     /// Close after writing what came before.
     Close,
 }
@@ -419,7 +423,7 @@ impl Hub {
                 tracing::debug!(?conn, "slow consumer: QoS 0 message dropped");
                 return;
             }
-            sender.send(ConnCommand::Send(Box::new(packet)));
+            sender.send(ConnCommand::Send(packet));
         }
     }
 

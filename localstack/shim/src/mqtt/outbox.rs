@@ -2,7 +2,12 @@
 //!
 //! Why not a tokio channel: an mpsc channel allocates its first block of 32 slots and its
 //! cache-padded state up front, about 1 KiB for every connection, idle or not. This queue
-//! holds nothing until the hub has something to say and gives its memory back once drained.
+//! holds nothing until the hub has something to say, and gives its memory back when the
+//! connection asks ([`Commands::release`], once it has been quiet for a while).
+//!
+//! Why the room is kept until then: while a connection is busy, neither side allocates (the
+//! hub's pushes and the connection's frees would otherwise be on different threads, which is
+//! what glibc's malloc does worst).
 
 use super::hub::{ConnCommand, SLOW_CONSUMER_LIMIT};
 use futures::task::AtomicWaker;
@@ -65,12 +70,10 @@ impl ConnSender {
         if self.shared.receiver_gone.load(Ordering::Acquire) {
             return;
         }
-        if let ConnCommand::Send(packet) = &command {
-            if let Packet::Publish(p) = packet.as_ref() {
-                self.shared
-                    .pending
-                    .fetch_add(p.payload.len(), Ordering::Relaxed);
-            }
+        if let ConnCommand::Send(Packet::Publish(p)) = &command {
+            self.shared
+                .pending
+                .fetch_add(p.payload.len(), Ordering::Relaxed);
         }
         self.shared.queue().push_back(command);
         self.shared.ready.wake();
@@ -113,35 +116,70 @@ impl Commands {
         Poll::Pending
     }
 
-    /// The next command if one is waiting.
-    pub fn try_recv(&mut self) -> Option<ConnCommand> {
-        let mut queue = self.shared.queue();
-        let command = queue.pop_front();
-        if queue.is_empty() && queue.capacity() > 0 {
-            // Drained: an idle connection keeps no slots.
-            *queue = VecDeque::new();
-        }
-        drop(queue);
-        if let Some(ConnCommand::Send(packet)) = &command {
-            if let Packet::Publish(p) = packet.as_ref() {
-                let taken = p.payload.len();
-                // Never below zero, even if a count raced.
-                let _ =
-                    self.shared
-                        .pending
-                        .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
-                            Some(n.saturating_sub(taken))
-                        });
+    /// Waits until a command is waiting (`true`), or the hub has dropped its end and every
+    /// command before that was taken (`false`). Takes nothing: the connection takes them with
+    /// [`Commands::try_recv`] outside its async state, which so never holds a packet.
+    pub async fn ready(&mut self) -> bool {
+        std::future::poll_fn(|cx| self.poll_ready(cx)).await
+    }
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<bool> {
+        for registered in [false, true] {
+            if self.has_command() {
+                return Poll::Ready(true);
+            }
+            if self.shared.sender_gone.load(Ordering::Acquire) {
+                // The hub may have queued a last command just before letting go.
+                return Poll::Ready(self.has_command());
+            }
+            if !registered {
+                // Registered before looking again, so a command queued meanwhile wakes us.
+                self.shared.ready.register(cx.waker());
             }
         }
+        Poll::Pending
+    }
+
+    /// Whether a command waits.
+    fn has_command(&self) -> bool {
+        !self.shared.queue().is_empty()
+    }
+
+    /// The next command if one is waiting.
+    pub fn try_recv(&mut self) -> Option<ConnCommand> {
+        // Popped, its room kept (see the module's doc).
+        let command = self.shared.queue().pop_front();
+        if let Some(ConnCommand::Send(Packet::Publish(p))) = &command {
+            let taken = p.payload.len();
+            // Never below zero, even if a count raced.
+            let _ = self
+                .shared
+                .pending
+                .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
+                    Some(n.saturating_sub(taken))
+                });
+        }
         command
+    }
+
+    /// Gives back the queue's memory if it is empty: the connection is quiet.
+    pub fn release(&mut self) {
+        let mut queue = self.shared.queue();
+        if queue.is_empty() && queue.capacity() > 0 {
+            *queue = VecDeque::new();
+        }
+    }
+
+    /// Whether the queue holds memory (so [`Commands::release`] has something to do).
+    pub fn holds_memory(&self) -> bool {
+        self.shared.queue().capacity() > 0
     }
 }
 
 impl Drop for Commands {
     fn drop(&mut self) {
         self.shared.receiver_gone.store(true, Ordering::Release);
-        self.shared.queue().clear();
+        *self.shared.queue() = VecDeque::new();
     }
 }
 
@@ -151,7 +189,7 @@ mod tests {
     use thingcore::mqtt::{Bytes, Publish, QoS};
 
     fn publish(len: usize) -> ConnCommand {
-        ConnCommand::Send(Box::new(Packet::Publish(Publish {
+        ConnCommand::Send(Packet::Publish(Publish {
             dup: false,
             qos: QoS::AtMostOnce,
             retain: false,
@@ -159,7 +197,7 @@ mod tests {
             packet_id: None,
             payload: Bytes::from(vec![0; len]),
             properties: Default::default(),
-        })))
+        }))
     }
 
     #[tokio::test]
@@ -176,6 +214,22 @@ mod tests {
         assert!(matches!(commands.recv().await, Some(ConnCommand::Send(_))));
         assert!(matches!(commands.recv().await, Some(ConnCommand::Close)));
         assert!(commands.recv().await.is_none());
+    }
+
+    #[tokio::test]
+    async fn ready_waits_for_a_command_without_taking_it_and_ends_after_the_hub() {
+        let (sender, mut commands) = ConnSender::new();
+        let waiter = tokio::spawn(async move {
+            let ready = commands.ready().await;
+            (ready, commands)
+        });
+        tokio::task::yield_now().await;
+        sender.send(ConnCommand::Close);
+        let (ready, mut commands) = waiter.await.expect("joins");
+        assert!(ready);
+        assert!(matches!(commands.try_recv(), Some(ConnCommand::Close)));
+        drop(sender);
+        assert!(!commands.ready().await);
     }
 
     #[tokio::test]
@@ -197,13 +251,27 @@ mod tests {
     }
 
     #[test]
-    fn nothing_is_queued_for_an_ended_connection_and_a_drained_queue_shrinks() {
+    fn a_busy_outbox_keeps_its_room_and_a_released_one_holds_none() {
         let (sender, mut commands) = ConnSender::new();
         for _ in 0..100 {
             sender.send(publish(1));
         }
         while commands.try_recv().is_some() {}
-        assert_eq!(sender.shared.queue().capacity(), 0);
+        // The queue keeps its room while the connection is busy: no allocation per burst.
+        sender.send(publish(1));
+        assert!(commands.try_recv().is_some());
+        assert!(commands.holds_memory());
+        commands.release();
+        assert!(!commands.holds_memory());
+        // Released with a command waiting: it stays, in order.
+        sender.send(ConnCommand::Close);
+        commands.release();
+        assert!(matches!(commands.try_recv(), Some(ConnCommand::Close)));
+    }
+
+    #[test]
+    fn nothing_is_queued_for_an_ended_connection() {
+        let (sender, commands) = ConnSender::new();
         drop(commands);
         sender.send(publish(1));
         assert!(sender.shared.queue().is_empty());

@@ -78,10 +78,8 @@ impl Transport for TcpStream {
             match self.try_read_buf(buf) {
                 Err(error) if error.kind() == io::ErrorKind::WouldBlock => {
                     // Readiness was stale (tokio clears it only on WouldBlock, so this
-                    // happens after every burst): wait without the buffer.
-                    if buf.is_empty() {
-                        *buf = BytesMut::new();
-                    }
+                    // happens after every burst): wait, with the buffer kept for the next
+                    // read (the connection gives it back once it is quiet).
                 }
                 result => return Poll::Ready(result),
             }
