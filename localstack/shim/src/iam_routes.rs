@@ -69,6 +69,7 @@ fn signature(headers: &HeaderMap) -> Option<(String, String)> {
 /// `POST /`: one IAM or STS operation.
 pub async fn query_route(
     State(state): State<AppState>,
+    extensions: axum::http::Extensions,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
@@ -87,6 +88,9 @@ pub async fn query_route(
             .get("x-amz-security-token")
             .and_then(|v| v.to_str().ok())
             .map(str::to_string),
+        source_ip: extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|info| info.0.ip()),
     };
     let request_id = uuid::Uuid::new_v4().to_string();
     let answer = match api {

@@ -56,6 +56,7 @@ pub(super) async fn dispatch(
                 role_session_name: form.required("RoleSessionName")?,
                 duration_seconds: form.int("DurationSeconds")?,
                 policy: form.get("Policy"),
+                external_id: form.get("ExternalId"),
             };
             let assumed = iam
                 .assume_role(caller, &request)

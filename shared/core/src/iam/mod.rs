@@ -6,7 +6,8 @@
 //!   temporary `ASIA…`) and secrets, made from entropy the caller supplies.
 //! - [`versions`]: managed policy versions (`v1`, `v2`, …, at most five, the default kept).
 //! - [`documents`]: IAM policy documents (the policy engine's grammar, IAM's size limits).
-//! - [`trust`]: role trust policies (`Principal`) and whether one lets a caller assume the role.
+//! - [`trust`]: role trust policies (`Principal`, `Condition`) and whether one lets a caller
+//!   assume the role.
 //! - [`session`]: `DurationSeconds`, `RoleSessionName` and expiry of temporary credentials.
 //! - [`operations`]: the per-operation authorization table (action and resource ARNs of every
 //!   operation of `iot`, `iot-data`, `iot-jobs-data`, `iam`, `sts`), data beside the models.
