@@ -1,4 +1,5 @@
-//! STS: GetCallerIdentity, AssumeRole, GetSessionToken.
+//! STS: GetCallerIdentity, AssumeRole, GetSessionToken (AssumeRoleWithWebIdentity is
+//! [`crate::web_identity`]'s).
 //!
 //! The caller is the access key that signed the request (and its session token). A key IAM
 //! does not know (open mode accepts any) is the account's root: `arn:aws:iam::{account}:root`,
@@ -288,7 +289,7 @@ impl IamService {
     }
 
     /// Makes and stores temporary credentials lasting `duration` seconds.
-    async fn issue(
+    pub(crate) async fn issue(
         &self,
         principal: SessionPrincipal,
         duration: u32,
