@@ -536,7 +536,10 @@ mod tests {
         .expect("parses")
     }
 
-    fn with_keys<'a>(caller: &'a TrustCaller, keys: &[(&str, &[&str])]) -> TrustRequest<'a> {
+    /// Condition keys and their values, as a table row writes them.
+    type Keys<'k> = &'k [(&'k str, &'k [&'k str])];
+
+    fn with_keys<'a>(caller: &'a TrustCaller, keys: Keys<'_>) -> TrustRequest<'a> {
         TrustRequest {
             keys: keys
                 .iter()
@@ -557,7 +560,7 @@ mod tests {
         let aud = "t.example:aud";
         let amr = "t.example:amr";
         // (condition, keys, allowed)
-        let cases: &[(&str, &[(&str, &[&str])], bool)] = &[
+        let cases: &[(&str, Keys<'_>, bool)] = &[
             (
                 r#"{"StringEquals":{"sts:ExternalId":"x-1"}}"#,
                 &[("sts:ExternalId", &["x-1"])],

@@ -182,7 +182,7 @@ mod tests {
                 "token.example.com".to_string()
             )
         );
-        for bad in ["", "a.b", "a.!!!.c", &format!("a.{}.c", "e30")] {
+        for bad in ["", "a.b", "a.!!!.c", "a.e30.c"] {
             let outcome = peek_claims(bad).and_then(|c| peek_issuer(&c).map(|_| ()));
             assert_eq!(
                 outcome.map_err(|e| e.code()),
