@@ -124,6 +124,17 @@ pub struct ServeOptions {
     #[arg(long, env = "THINGCORE_CREDENTIALS")]
     pub credentials: Option<PathBuf>,
 
+    /// The JWKS file of a web identity issuer, as `ISSUER=FILE` (repeatable; the variable takes
+    /// comma-separated pairs): AssumeRoleWithWebIdentity verifies that issuer's tokens with
+    /// these keys. Other issuers' keys are fetched from `{iss}/.well-known/openid-configuration`.
+    #[arg(
+        long = "oidc-jwks",
+        value_name = "ISSUER=FILE",
+        env = "THINGCORE_OIDC_JWKS",
+        value_delimiter = ','
+    )]
+    pub oidc_jwks: Vec<String>,
+
     /// With `--store dynamodb`, create missing tables at start instead of refusing to start.
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
     pub create_tables: bool,

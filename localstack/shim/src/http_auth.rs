@@ -133,6 +133,16 @@ pub async fn authenticate(
         Err(AuthError::MissingAuthenticationToken) if parts.uri.path() == "/mqtt" => {
             Caller::Anonymous
         }
+        // STS operations whose credential is in the request (AWS takes them unsigned).
+        Err(AuthError::MissingAuthenticationToken)
+            if crate::iam_routes::is_unsigned_operation(
+                parts.method.as_str(),
+                parts.uri.path(),
+                &bytes,
+            ) =>
+        {
+            Caller::Anonymous
+        }
         Err(error) => {
             tracing::info!(
                 method = %parts.method, path = %parts.uri.path(), reason = %error,

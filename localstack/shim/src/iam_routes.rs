@@ -9,12 +9,13 @@
 //!
 //! - `form`: the Query protocol's form (members, `Member.N` lists, tags).
 //! - `xml`: the small XML writer, with escaping, and the response envelopes.
-//! - `iam_ops`: the IAM operations, with `access_key_ops` for access keys; `sts_ops`: the
-//!   STS ones.
+//! - `iam_ops`: the IAM operations, with `access_key_ops` for access keys and `oidc_ops` for
+//!   OpenID Connect providers; `sts_ops`: the STS ones.
 
 mod access_key_ops;
 mod form;
 mod iam_ops;
+mod oidc_ops;
 mod sts_ops;
 mod xml;
 
@@ -69,6 +70,7 @@ fn signature(headers: &HeaderMap) -> Option<(String, String)> {
 /// `POST /`: one IAM or STS operation.
 pub async fn query_route(
     State(state): State<AppState>,
+    extensions: axum::http::Extensions,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
@@ -87,6 +89,9 @@ pub async fn query_route(
             .get("x-amz-security-token")
             .and_then(|v| v.to_str().ok())
             .map(str::to_string),
+        source_ip: extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|info| info.0.ip()),
     };
     let request_id = uuid::Uuid::new_v4().to_string();
     let answer = match api {
@@ -118,6 +123,15 @@ pub async fn query_route(
                 .into_response()
         }
     }
+}
+
+/// Whether a request is an operation AWS takes unsigned, its credential being in the request
+/// itself (`POST /` with `Action=AssumeRoleWithWebIdentity`): strict mode lets it through
+/// unsigned, and the operation verifies the token.
+pub fn is_unsigned_operation(method: &str, path: &str, body: &[u8]) -> bool {
+    method == "POST"
+        && path == "/"
+        && Form::parse(body).get("Action") == Some("AssumeRoleWithWebIdentity")
 }
 
 /// A request to `POST /` that authentication refused, answered as the Query protocol does
@@ -183,7 +197,7 @@ mod tests {
             let expected = if service == "sts" {
                 sts_ops::ACTIONS.len()
             } else {
-                60
+                67
             };
             assert_eq!(served, expected, "{service}");
         }

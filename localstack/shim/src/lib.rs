@@ -12,6 +12,8 @@
 //! - [`http_auth`]: SigV4 on every HTTP request, open or strict, and data-plane policy checks.
 //! - [`iam_routes`]: IAM and STS on the Query protocol at `POST /`.
 //! - [`iam_auth`]: keys IAM issued, verified and held to their policies on every API.
+//! - [`oidc_keys`]: where AssumeRoleWithWebIdentity finds an issuer's keys (a configured
+//!   JWKS file, else the issuer's discovery document).
 //! - [`mqtt`]: the MQTT listeners around the core broker: hub, connections, persistence.
 //! - [`load`]: `thingcore-load`, the bounded load generator used by the broker benchmark.
 //! - [`rules`]: the rules-evaluator function's engine on every routed message, in process.
@@ -36,6 +38,7 @@ pub mod iam_routes;
 pub mod jobs;
 pub mod load;
 pub mod mqtt;
+pub mod oidc_keys;
 pub mod rules;
 pub mod serve;
 pub mod shadows;

@@ -64,6 +64,14 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
                 endpoint: format!("http://{http_addr}"),
             });
     // IAM and STS; keys IAM issues are verified and held to their policies on every API.
+    let issuer_keys = Arc::new(crate::oidc_keys::LocalIssuerKeys::new(&options.oidc_jwks)?);
+    let oidc_line = match issuer_keys.configured().as_slice() {
+        [] => "keys from each issuer's /.well-known/openid-configuration".to_string(),
+        files => format!(
+            "keys from JWKS files for {}, else from each issuer's /.well-known/openid-configuration",
+            files.join(", ")
+        ),
+    };
     let iam = thingcore_iam::IamService::new(
         opened.store.clone(),
         Arc::new(SystemClock),
@@ -71,7 +79,8 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
             account_id: registry.config().account_id.clone(),
             region: registry.config().region.clone(),
         },
-    );
+    )
+    .with_issuer_keys(issuer_keys);
     let http_auth = Arc::new(crate::http_auth::HttpAuth {
         custom: Some((registry.clone(), authorizer_functions.clone())),
         // Open (the local default): unsigned requests and unknown keys pass, known keys are
@@ -242,6 +251,7 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
     println!("thingcore: {}", options.auth.banner());
     println!("thingcore: credentials {credentials_line}");
     println!("thingcore: iam {}", iam_banner(&options));
+    println!("thingcore: web identity {oidc_line}");
     println!("thingcore: authorizer {}", authorizer_functions.describe());
     println!("thingcore: mqtt listening on mqtt://{mqtt_addr}");
     println!("thingcore: tls listening on mqtts://{tls_addr}");

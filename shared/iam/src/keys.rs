@@ -16,6 +16,7 @@
 //! | `iam-user-groups#{user key}` | group key | [`Link`](crate::records::Link): the group's name |
 //! | `iam-user-keys#{user key}` | access key id | [`Link`](crate::records::Link) |
 //! | `iam-access-keys` | access key id | [`StoredAccessKey`](crate::records::StoredAccessKey) |
+//! | `iam-oidc-providers` | provider path (URL without scheme), as given | [`StoredOidcProvider`](crate::records::StoredOidcProvider) |
 //!
 //! and in the broker table (the one whose items expire), temporary credentials:
 //!
@@ -38,6 +39,8 @@ pub const ROLES: &str = "iam-roles";
 pub const POLICIES: &str = "iam-policies";
 /// Partition of every access key.
 pub const ACCESS_KEYS: &str = "iam-access-keys";
+/// Partition of OpenID Connect providers.
+pub const OIDC_PROVIDERS: &str = "iam-oidc-providers";
 /// Partition of temporary credentials (broker table).
 pub const SESSIONS: &str = "iam-sessions";
 
@@ -119,6 +122,10 @@ pub fn user_key(user: &str, key_id: &str) -> Key {
 /// An access key.
 pub fn access_key(key_id: &str) -> Key {
     Key::new(ACCESS_KEYS, key_id)
+}
+/// An OpenID Connect provider, by its path (`token.example.com/tenant`).
+pub fn oidc_provider(path: &str) -> Key {
+    Key::new(OIDC_PROVIDERS, path)
 }
 /// Temporary credentials.
 pub fn session(key_id: &str) -> Key {

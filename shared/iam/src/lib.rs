@@ -15,7 +15,11 @@
 //! - [`attachments`]: Attach/Detach{User,Group,Role}Policy, ListAttached{User,Group,Role}Policies.
 //! - [`inline`] (inline policies): Put/Get/Delete/List{User,Group,Role}Policy.
 //! - [`access_keys`] (long-term keys): Create/List/Update/DeleteAccessKey.
+//! - [`oidc_providers`]: OpenID Connect providers (Create/Get/List/Delete, client ids,
+//!   thumbprints).
 //! - [`sts`]: GetCallerIdentity, AssumeRole, GetSessionToken.
+//! - [`web_identity`]: AssumeRoleWithWebIdentity, with the issuers' keys the host finds
+//!   ([`web_identity::IssuerKeys`]).
 //! - [`identity`]: who an access key is and which policy documents apply to it — what
 //!   enforcement asks.
 //!
@@ -29,12 +33,14 @@ pub mod groups;
 pub mod identity;
 pub mod inline;
 pub mod keys;
+pub mod oidc_providers;
 pub mod policies;
 pub mod records;
 pub(crate) mod repo;
 pub mod roles;
 pub mod sts;
 pub mod users;
+pub mod web_identity;
 
 pub use error::{Result, ServiceError};
 pub use identity::{Identity, IdentityKind};
@@ -57,6 +63,7 @@ pub struct IamService {
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
     config: Arc<IamConfig>,
+    issuer_keys: Option<Arc<dyn web_identity::IssuerKeys>>,
 }
 
 impl std::fmt::Debug for IamService {
@@ -92,7 +99,15 @@ impl IamService {
             store,
             clock,
             config: Arc::new(config),
+            issuer_keys: None,
         }
+    }
+
+    /// The same service, finding web identity issuers' keys with `keys`
+    /// (AssumeRoleWithWebIdentity answers `IDPCommunicationError` without).
+    pub fn with_issuer_keys(mut self, keys: Arc<dyn web_identity::IssuerKeys>) -> Self {
+        self.issuer_keys = Some(keys);
+        self
     }
 
     /// The account and region.

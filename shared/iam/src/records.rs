@@ -70,6 +70,25 @@ pub struct StoredRole {
     pub tags: Vec<Tag>,
 }
 
+/// An IAM OpenID Connect provider.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredOidcProvider {
+    /// The URL without its scheme and trailing `/` (`Url` as GetOpenIDConnectProvider
+    /// answers it, and the ARN's tail).
+    pub path: String,
+    /// `Arn`.
+    pub arn: String,
+    /// `ClientIDList`, in the order added.
+    pub client_ids: Vec<String>,
+    /// `ThumbprintList`.
+    pub thumbprints: Vec<String>,
+    /// `CreateDate`.
+    pub create_date: u64,
+    /// `Tags`.
+    #[serde(default)]
+    pub tags: Vec<Tag>,
+}
+
 /// A customer-managed policy.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StoredPolicy {

@@ -1,4 +1,5 @@
-//! STS: GetCallerIdentity, AssumeRole, GetSessionToken.
+//! STS: GetCallerIdentity, AssumeRole, GetSessionToken (AssumeRoleWithWebIdentity is
+//! [`crate::web_identity`]'s).
 //!
 //! The caller is the access key that signed the request (and its session token). A key IAM
 //! does not know (open mode accepts any) is the account's root: `arn:aws:iam::{account}:root`,
@@ -10,7 +11,9 @@ use crate::records::{SessionPrincipal, StoredSession};
 use crate::{keys, IamService};
 use thingcore::iam::documents::{self, DocumentKind};
 use thingcore::iam::ids::{self, IdPrefix};
-use thingcore::iam::trust::{TrustCaller, TrustPolicy};
+use thingcore::iam::trust::{
+    aws_caller_keys, AwsCallerFacts, TrustCaller, TrustPolicy, TrustRequest,
+};
 use thingcore::iam::{session, IamError};
 use thingcore::policy::{evaluate, AuthContext, Decision, Principal as PolicyPrincipal, Request};
 use thingcore::store::{Expect, Put, Table};
@@ -26,6 +29,8 @@ pub struct CallerKey {
     pub access_key_id: Option<String>,
     /// `X-Amz-Security-Token`, if sent.
     pub session_token: Option<String>,
+    /// The client's address (`aws:SourceIp` in trust policy conditions), when known.
+    pub source_ip: Option<std::net::IpAddr>,
 }
 
 /// GetCallerIdentity's answer.
@@ -74,6 +79,8 @@ pub struct AssumeRoleRequest<'a> {
     pub duration_seconds: Option<i64>,
     /// `Policy` (a session policy).
     pub policy: Option<&'a str>,
+    /// `ExternalId` (`sts:ExternalId` in the trust policy's conditions).
+    pub external_id: Option<&'a str>,
 }
 
 impl IamService {
@@ -169,7 +176,35 @@ impl IamService {
         };
         let trust = TrustPolicy::parse(&role.assume_role_policy_document)?;
         let own = self.own_decision(caller, identity.as_ref(), &role.arn)?;
-        if !trust.may_assume(&trust_caller, "sts:AssumeRole", own) {
+        let root = ids::root_arn(&account);
+        let (principal_arn, principal_type, user_name) = match identity.as_ref().map(|i| &i.kind) {
+            Some(IdentityKind::User { user_name }) => {
+                (caller_arn.as_str(), "User", Some(user_name.as_str()))
+            }
+            Some(IdentityKind::RoleSession { role_arn, .. }) => {
+                (role_arn.as_str(), "AssumedRole", None)
+            }
+            Some(IdentityKind::Root) | None => (root.as_str(), "Account", None),
+        };
+        let asked = TrustRequest {
+            caller: &trust_caller,
+            action: "sts:AssumeRole",
+            role_arn: &role.arn,
+            now: i64::try_from(self.now()).unwrap_or(i64::MAX),
+            source_ip: caller.source_ip,
+            keys: aws_caller_keys(&AwsCallerFacts {
+                principal_arn,
+                account: &account,
+                principal_type,
+                user_id: identity
+                    .as_ref()
+                    .map_or(account.as_str(), |i| i.user_id.as_str()),
+                user_name,
+                external_id: request.external_id,
+                session_name: request.role_session_name,
+            }),
+        };
+        if !trust.may_assume(&asked, own) {
             return Err(denied().into());
         }
         let chained = matches!(
@@ -254,7 +289,11 @@ impl IamService {
     }
 
     /// Makes and stores temporary credentials lasting `duration` seconds.
-    async fn issue(&self, principal: SessionPrincipal, duration: u32) -> Result<Credentials> {
+    pub(crate) async fn issue(
+        &self,
+        principal: SessionPrincipal,
+        duration: u32,
+    ) -> Result<Credentials> {
         let credentials = Credentials {
             access_key_id: ids::new_id(IdPrefix::TemporaryAccessKey, &Self::entropy(1)),
             secret_access_key: ids::new_secret(&Self::entropy(3)),

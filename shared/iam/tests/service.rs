@@ -242,6 +242,7 @@ async fn assume_role_checks_trust_and_its_session_expires() {
                 role_session_name: "s1",
                 duration_seconds: Some(900),
                 policy: Some(ALLOW_THING),
+                ..AssumeRoleRequest::default()
             },
         )
         .await
@@ -309,6 +310,7 @@ async fn assume_role_checks_trust_and_its_session_expires() {
                 role_session_name: "s3",
                 duration_seconds: Some(7200),
                 policy: None,
+                ..AssumeRoleRequest::default()
             },
         )
         .await
@@ -387,6 +389,7 @@ async fn a_trust_by_account_needs_the_users_own_allow() {
     let erin = CallerKey {
         access_key_id: Some(key.access_key_id.clone()),
         session_token: None,
+        ..CallerKey::default()
     };
     let request = AssumeRoleRequest {
         role_arn: &role.arn,

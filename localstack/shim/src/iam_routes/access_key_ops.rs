@@ -36,7 +36,7 @@ async fn caller_user(
     }
 }
 
-/// Runs an access key `action`, or refuses an action not served (`InvalidAction`).
+/// Runs an access key `action`, else an OpenID Connect provider one (`oidc_ops`).
 pub(super) async fn dispatch(
     iam: &IamService,
     caller: &CallerKey,
@@ -87,7 +87,7 @@ pub(super) async fn dispatch(
                 .await;
             return svc(done).map(|_| None);
         }
-        _ => return Err(IamError::InvalidAction(action.to_string())),
+        _ => return super::oidc_ops::dispatch(iam, action, form).await,
     }
     Ok(Some(xml.finish()))
 }

@@ -1,17 +1,20 @@
-//! The STS operations: GetCallerIdentity, AssumeRole, GetSessionToken, GetAccessKeyInfo.
+//! The STS operations: GetCallerIdentity, AssumeRole, AssumeRoleWithWebIdentity,
+//! GetSessionToken, GetAccessKeyInfo.
 
 use super::form::Form;
 use super::xml::Xml;
 use thingcore::iam::documents::DocumentKind;
 use thingcore::iam::session::iso8601;
 use thingcore::iam::IamError;
-use thingcore_iam::sts::{AssumeRoleRequest, CallerKey, Credentials};
+use thingcore_iam::sts::{AssumeRoleRequest, AssumedRole, CallerKey, Credentials};
+use thingcore_iam::web_identity::WebIdentityRequest;
 use thingcore_iam::IamService;
 
 /// The actions served here (how an unsigned request is told to be STS's).
-pub(super) const ACTIONS: [&str; 4] = [
+pub(super) const ACTIONS: [&str; 5] = [
     "GetCallerIdentity",
     "AssumeRole",
+    "AssumeRoleWithWebIdentity",
     "GetSessionToken",
     "GetAccessKeyInfo",
 ];
@@ -22,6 +25,13 @@ fn credentials(xml: &mut Xml, credentials: &Credentials) {
             .text("SecretAccessKey", &credentials.secret_access_key)
             .text("SessionToken", &credentials.session_token)
             .text("Expiration", &iso8601(credentials.expiration));
+    });
+}
+
+fn assumed_role_user(xml: &mut Xml, assumed: &AssumedRole) {
+    xml.element("AssumedRoleUser", |xml| {
+        xml.text("AssumedRoleId", &assumed.assumed_role_id)
+            .text("Arn", &assumed.arn);
     });
 }
 
@@ -56,19 +66,38 @@ pub(super) async fn dispatch(
                 role_session_name: form.required("RoleSessionName")?,
                 duration_seconds: form.int("DurationSeconds")?,
                 policy: form.get("Policy"),
+                external_id: form.get("ExternalId"),
             };
             let assumed = iam
                 .assume_role(caller, &request)
                 .await
                 .map_err(|e| e.into_iam_error())?;
             credentials(&mut xml, &assumed.credentials);
-            xml.element("AssumedRoleUser", |xml| {
-                xml.text("AssumedRoleId", &assumed.assumed_role_id)
-                    .text("Arn", &assumed.arn);
-            });
+            assumed_role_user(&mut xml, &assumed);
             if let Some(policy) = request.policy {
                 xml.text("PackedPolicySize", &packed_policy_size(policy).to_string());
             }
+        }
+        "AssumeRoleWithWebIdentity" => {
+            let request = WebIdentityRequest {
+                role_arn: form.required("RoleArn")?,
+                role_session_name: form.required("RoleSessionName")?,
+                web_identity_token: form.required("WebIdentityToken")?,
+                duration_seconds: form.int("DurationSeconds")?,
+                policy: form.get("Policy"),
+            };
+            let answer = iam
+                .assume_role_with_web_identity(caller, &request)
+                .await
+                .map_err(|e| e.into_iam_error())?;
+            credentials(&mut xml, &answer.assumed.credentials);
+            xml.text("SubjectFromWebIdentityToken", &answer.subject);
+            assumed_role_user(&mut xml, &answer.assumed);
+            if let Some(policy) = request.policy {
+                xml.text("PackedPolicySize", &packed_policy_size(policy).to_string());
+            }
+            xml.text("Provider", &answer.provider)
+                .text("Audience", &answer.audience);
         }
         "GetSessionToken" => {
             let issued = iam

@@ -37,6 +37,19 @@ pub enum IamError {
     /// `InvalidAction` (400): the `Action` parameter names no operation served.
     #[error("{0}")]
     InvalidAction(String),
+    /// `InvalidIdentityToken` (400): a web identity token that does not verify, names no
+    /// registered provider or none of its audiences.
+    #[error("{0}")]
+    InvalidIdentityToken(String),
+    /// `ExpiredTokenException` (400): a web identity token past its `exp`.
+    #[error("{0}")]
+    ExpiredTokenException(String),
+    /// `IDPRejectedClaim` (403): the identity provider's claims are refused.
+    #[error("{0}")]
+    IdpRejectedClaim(String),
+    /// `IDPCommunicationError` (400): the issuer's keys could not be fetched.
+    #[error("{0}")]
+    IdpCommunicationError(String),
     /// `ServiceFailure` (500): something failed inside; the message says nothing of it.
     #[error("{0}")]
     ServiceFailure(String),
@@ -57,6 +70,10 @@ impl IamError {
             IamError::ExpiredToken(_) => "ExpiredToken",
             IamError::InvalidClientTokenId(_) => "InvalidClientTokenId",
             IamError::InvalidAction(_) => "InvalidAction",
+            IamError::InvalidIdentityToken(_) => "InvalidIdentityToken",
+            IamError::ExpiredTokenException(_) => "ExpiredTokenException",
+            IamError::IdpRejectedClaim(_) => "IDPRejectedClaim",
+            IamError::IdpCommunicationError(_) => "IDPCommunicationError",
             IamError::ServiceFailure(_) => "ServiceFailure",
         }
     }
@@ -68,7 +85,9 @@ impl IamError {
             IamError::EntityAlreadyExists(_)
             | IamError::DeleteConflict(_)
             | IamError::LimitExceeded(_) => 409,
-            IamError::AccessDenied(_) | IamError::InvalidClientTokenId(_) => 403,
+            IamError::AccessDenied(_)
+            | IamError::InvalidClientTokenId(_)
+            | IamError::IdpRejectedClaim(_) => 403,
             IamError::ServiceFailure(_) => 500,
             _ => 400,
         }
@@ -115,6 +134,26 @@ mod tests {
             (IamError::Validation("x".into()), "ValidationError", 400),
             (IamError::AccessDenied("x".into()), "AccessDenied", 403),
             (IamError::ExpiredToken("x".into()), "ExpiredToken", 400),
+            (
+                IamError::InvalidIdentityToken("x".into()),
+                "InvalidIdentityToken",
+                400,
+            ),
+            (
+                IamError::ExpiredTokenException("x".into()),
+                "ExpiredTokenException",
+                400,
+            ),
+            (
+                IamError::IdpRejectedClaim("x".into()),
+                "IDPRejectedClaim",
+                403,
+            ),
+            (
+                IamError::IdpCommunicationError("x".into()),
+                "IDPCommunicationError",
+                400,
+            ),
         ] {
             assert_eq!(error.code(), code);
             assert_eq!(error.http_status(), status);

@@ -6,7 +6,11 @@
 //!   temporary `ASIA…`) and secrets, made from entropy the caller supplies.
 //! - [`versions`]: managed policy versions (`v1`, `v2`, …, at most five, the default kept).
 //! - [`documents`]: IAM policy documents (the policy engine's grammar, IAM's size limits).
-//! - [`trust`]: role trust policies (`Principal`) and whether one lets a caller assume the role.
+//! - [`trust`]: role trust policies (`Principal`, `Condition`) and whether one lets a caller
+//!   assume the role.
+//! - [`oidc`]: OpenID Connect providers (URLs, ARNs, client ids, thumbprints).
+//! - [`web_identity`]: a web identity token's claims, checked, and the condition keys they
+//!   give a trust policy.
 //! - [`session`]: `DurationSeconds`, `RoleSessionName` and expiry of temporary credentials.
 //! - [`operations`]: the per-operation authorization table (action and resource ARNs of every
 //!   operation of `iot`, `iot-data`, `iot-jobs-data`, `iam`, `sts`), data beside the models.
@@ -17,9 +21,11 @@ pub mod enforcement;
 pub mod error;
 pub mod ids;
 pub mod names;
+pub mod oidc;
 pub mod operations;
 pub mod session;
 pub mod trust;
 pub mod versions;
+pub mod web_identity;
 
 pub use error::IamError;

@@ -343,7 +343,8 @@ fn condition_value(key: &str, value: &Value) -> Result<String, PolicyError> {
     }
 }
 
-fn parse_conditions(block: &Map<String, Value>) -> Result<Vec<Condition>, PolicyError> {
+/// The conditions of a `Condition` block (also what a role's trust policy is given).
+pub(crate) fn parse_conditions(block: &Map<String, Value>) -> Result<Vec<Condition>, PolicyError> {
     let mut conditions = Vec::new();
     for (name, keys) in block {
         let operator = parse_operator(name)?;

@@ -20,7 +20,7 @@
 //!   condition operators, used by [`eval`].
 
 pub mod authorization;
-mod conditions;
+pub(crate) mod conditions;
 pub mod context;
 pub mod custom_authorizer;
 pub mod document;
