@@ -123,6 +123,17 @@ def aws_client(server, service, key="test", secret="test", token=None, validate=
     )
 
 
+def refusal(call, *args, **kwargs):
+    """The error code and HTTP status with which `call(*args, **kwargs)` is refused (fails the
+    test if it is not)."""
+    from botocore.exceptions import ClientError
+
+    with pytest.raises(ClientError) as refused:
+        call(*args, **kwargs)
+    response = refused.value.response
+    return response["Error"]["Code"], response["ResponseMetadata"]["HTTPStatusCode"]
+
+
 @pytest.fixture
 def dynamodb_endpoint():
     endpoint = os.environ.get("THINGCORE_TEST_DYNAMODB_ENDPOINT")

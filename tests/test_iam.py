@@ -11,7 +11,7 @@ import urllib.request
 
 import pytest
 from botocore.exceptions import ClientError
-from conftest import ROOT, aws_client
+from conftest import ROOT, aws_client, refusal
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -39,10 +39,7 @@ def client(server, service, key="test", secret="test", token=None):
     return aws_client(server, service, key, secret, token, validate=False)
 
 
-def code_of(call, *args, **kwargs):
-    with pytest.raises(ClientError) as refused:
-        call(*args, **kwargs)
-    return refused.value.response["Error"]["Code"], refused.value.response["ResponseMetadata"]["HTTPStatusCode"]
+code_of = refusal
 
 
 def test_users_groups_keys_and_tags(server):

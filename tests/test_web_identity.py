@@ -16,7 +16,7 @@ from botocore.exceptions import ClientError
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
-from conftest import aws_client
+from conftest import aws_client, refusal
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -108,10 +108,7 @@ def client(server, service, key="test", secret="test", token=None):
     return aws_client(server, service, key, secret, token, validate=False)
 
 
-def code_of(call, *args, **kwargs):
-    with pytest.raises(ClientError) as refused:
-        call(*args, **kwargs)
-    return refused.value.response["Error"]["Code"], refused.value.response["ResponseMetadata"]["HTTPStatusCode"]
+code_of = refusal
 
 
 def web_trust(provider_arn, path, sub="device-*", aud=CLIENT_ID):

@@ -12,7 +12,7 @@
 //! `IDPCommunicationError`, saying why.
 
 use anyhow::Context as _;
-use http_body_util::{BodyExt, Full};
+use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
 use hyper::body::Bytes;
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -89,19 +89,20 @@ impl LocalIssuerKeys {
                 .await
                 .map_err(|e| unreachable(format!("cannot reach {url}: {e}")))?;
             let status = response.status();
-            let body = response
-                .into_body()
+            // Read at most MAX_DOCUMENT bytes: an issuer cannot make us hold more.
+            let body = Limited::new(response.into_body(), MAX_DOCUMENT)
                 .collect()
                 .await
-                .map_err(|e| unreachable(format!("reading {url}: {e}")))?
+                .map_err(|e| {
+                    if e.is::<LengthLimitError>() {
+                        unreachable(format!("{url} sent more than {MAX_DOCUMENT} bytes"))
+                    } else {
+                        unreachable(format!("reading {url}: {e}"))
+                    }
+                })?
                 .to_bytes();
             if !status.is_success() {
                 return Err(unreachable(format!("{url} answered {status}")));
-            }
-            if body.len() > MAX_DOCUMENT {
-                return Err(unreachable(format!(
-                    "{url} sent more than {MAX_DOCUMENT} bytes"
-                )));
             }
             String::from_utf8(body.to_vec())
                 .map_err(|_| unreachable(format!("{url} sent a body that is not UTF-8")))

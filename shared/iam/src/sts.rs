@@ -84,6 +84,33 @@ pub struct AssumeRoleRequest<'a> {
 }
 
 impl IamService {
+    /// The role `role_arn` names; `denied` when there is none (STS does not say which: a
+    /// caller may not learn which roles exist).
+    pub(crate) async fn role_by_arn(
+        &self,
+        role_arn: &str,
+        denied: impl Fn() -> IamError,
+    ) -> Result<crate::records::StoredRole> {
+        let role_name = role_arn
+            .rsplit_once('/')
+            .map(|(_, name)| name)
+            .filter(|name| !name.is_empty())
+            .ok_or_else(|| {
+                IamError::constraint(
+                    role_arn,
+                    "roleArn",
+                    "Member must have length greater than or equal to 20",
+                )
+            })?;
+        match self
+            .load::<crate::records::StoredRole>(keys::role(role_name))
+            .await?
+        {
+            Some(role) if role.value.arn == role_arn => Ok(role.value),
+            _ => Err(denied().into()),
+        }
+    }
+
     /// The caller's identity, or `None` for the account root (unsigned or a key IAM does not
     /// know).
     ///
@@ -155,25 +182,7 @@ impl IamService {
                 request.role_arn
             ))
         };
-        let role_name = request
-            .role_arn
-            .rsplit_once('/')
-            .map(|(_, name)| name)
-            .filter(|name| !name.is_empty())
-            .ok_or_else(|| {
-                IamError::constraint(
-                    request.role_arn,
-                    "roleArn",
-                    "Member must have length greater than or equal to 20",
-                )
-            })?;
-        let role = match self
-            .load::<crate::records::StoredRole>(keys::role(role_name))
-            .await?
-        {
-            Some(role) if role.value.arn == request.role_arn => role.value,
-            _ => return Err(denied().into()),
-        };
+        let role = self.role_by_arn(request.role_arn, denied).await?;
         let trust = TrustPolicy::parse(&role.assume_role_policy_document)?;
         let own = self.own_decision(caller, identity.as_ref(), &role.arn)?;
         let root = ids::root_arn(&account);

@@ -16,7 +16,7 @@
 use crate::error::Result;
 use crate::records::{SessionPrincipal, StoredRole};
 use crate::sts::{AssumedRole, CallerKey};
-use crate::{keys, IamService};
+use crate::IamService;
 use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{decode, decode_header, Algorithm, DecodingKey, Validation};
 use serde_json::Value;
@@ -194,22 +194,7 @@ impl IamService {
                 request.role_arn
             ))
         };
-        let role_name = request
-            .role_arn
-            .rsplit_once('/')
-            .map(|(_, name)| name)
-            .filter(|name| !name.is_empty())
-            .ok_or_else(|| {
-                IamError::constraint(
-                    request.role_arn,
-                    "roleArn",
-                    "Member must have length greater than or equal to 20",
-                )
-            })?;
-        let role = match self.load::<StoredRole>(keys::role(role_name)).await? {
-            Some(role) if role.value.arn == request.role_arn => role.value,
-            _ => return Err(denied().into()),
-        };
+        let role = self.role_by_arn(request.role_arn, denied).await?;
         let trust = TrustPolicy::parse(&role.assume_role_policy_document)?;
         let federated = TrustCaller::Federated {
             provider: provider_arn.to_string(),
