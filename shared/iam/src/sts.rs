@@ -225,19 +225,8 @@ impl IamService {
         } else {
             session::role_duration(request.duration_seconds, role.max_session_duration)?
         };
-        let principal = SessionPrincipal::Role {
-            role_name: role.role_name.clone(),
-            role_arn: role.arn.clone(),
-            role_id: role.role_id.clone(),
-            session_name: request.role_session_name.to_string(),
-            session_policy: request.policy.map(str::to_string),
-        };
-        let credentials = self.issue(principal, duration).await?;
-        Ok(AssumedRole {
-            credentials,
-            arn: ids::assumed_role_arn(&account, &role.role_name, request.role_session_name),
-            assumed_role_id: format!("{}:{}", role.role_id, request.role_session_name),
-        })
+        self.role_session(&role, request.role_session_name, request.policy, duration)
+            .await
     }
 
     /// GetSessionToken: temporary credentials for the calling user (or root).
@@ -295,6 +284,30 @@ impl IamService {
             }
             (decision, _) => decision,
         }))
+    }
+
+    /// A session of `role` named `session_name` (narrowed by `policy`), for `duration`
+    /// seconds: what AssumeRole and AssumeRoleWithWebIdentity answer.
+    pub(crate) async fn role_session(
+        &self,
+        role: &crate::records::StoredRole,
+        session_name: &str,
+        policy: Option<&str>,
+        duration: u32,
+    ) -> Result<AssumedRole> {
+        let principal = SessionPrincipal::Role {
+            role_name: role.role_name.clone(),
+            role_arn: role.arn.clone(),
+            role_id: role.role_id.clone(),
+            session_name: session_name.to_string(),
+            session_policy: policy.map(str::to_string),
+        };
+        let credentials = self.issue(principal, duration).await?;
+        Ok(AssumedRole {
+            credentials,
+            arn: ids::assumed_role_arn(&self.config.account_id, &role.role_name, session_name),
+            assumed_role_id: format!("{}:{}", role.role_id, session_name),
+        })
     }
 
     /// Makes and stores temporary credentials lasting `duration` seconds.

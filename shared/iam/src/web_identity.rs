@@ -14,7 +14,7 @@
 //! a JWKS of public keys cannot verify).
 
 use crate::error::Result;
-use crate::records::{SessionPrincipal, StoredRole};
+use crate::records::StoredRole;
 use crate::sts::{AssumedRole, CallerKey};
 use crate::IamService;
 use jsonwebtoken::jwk::JwkSet;
@@ -22,7 +22,7 @@ use jsonwebtoken::{decode, decode_header, Algorithm, DecodingKey, Validation};
 use serde_json::Value;
 use thingcore::iam::trust::{TrustCaller, TrustPolicy, TrustRequest};
 use thingcore::iam::web_identity::{self, WebIdentity};
-use thingcore::iam::{documents, ids, session, IamError};
+use thingcore::iam::{documents, session, IamError};
 
 /// Where an issuer's signing keys come from; the host decides (a JWKS file configured for
 /// the issuer, or the issuer's `/.well-known/openid-configuration` → `jwks_uri`).
@@ -158,21 +158,11 @@ impl IamService {
             .trusting_role(caller, request, &identity, &provider.arn, now)
             .await?;
         let duration = session::role_duration(request.duration_seconds, role.max_session_duration)?;
-        let principal = SessionPrincipal::Role {
-            role_name: role.role_name.clone(),
-            role_arn: role.arn.clone(),
-            role_id: role.role_id.clone(),
-            session_name: request.role_session_name.to_string(),
-            session_policy: request.policy.map(str::to_string),
-        };
-        let credentials = self.issue(principal, duration).await?;
-        let account = &self.config.account_id;
+        let assumed = self
+            .role_session(&role, request.role_session_name, request.policy, duration)
+            .await?;
         Ok(WebIdentityAssumed {
-            assumed: AssumedRole {
-                credentials,
-                arn: ids::assumed_role_arn(account, &role.role_name, request.role_session_name),
-                assumed_role_id: format!("{}:{}", role.role_id, request.role_session_name),
-            },
+            assumed,
             subject: identity.subject,
             provider: identity.issuer,
             audience: identity.audience,
