@@ -96,24 +96,11 @@ impl Commands {
     /// The next command, waiting for one; `None` once the hub has dropped its end and every
     /// command before that was taken. Cancel-safe: nothing is taken unless returned.
     pub async fn recv(&mut self) -> Option<ConnCommand> {
-        std::future::poll_fn(|cx| self.poll_recv(cx)).await
-    }
-
-    fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<ConnCommand>> {
-        for registered in [false, true] {
-            if let Some(command) = self.try_recv() {
-                return Poll::Ready(Some(command));
-            }
-            if self.shared.sender_gone.load(Ordering::Acquire) {
-                // The hub may have queued a last command just before letting go.
-                return Poll::Ready(self.try_recv());
-            }
-            if !registered {
-                // Registered before looking again, so a command queued meanwhile wakes us.
-                self.shared.ready.register(cx.waker());
-            }
+        if self.ready().await {
+            self.try_recv()
+        } else {
+            None
         }
-        Poll::Pending
     }
 
     /// Waits until a command is waiting (`true`), or the hub has dropped its end and every
@@ -171,7 +158,8 @@ impl Commands {
     }
 
     /// Whether the queue holds memory (so [`Commands::release`] has something to do).
-    pub fn holds_memory(&self) -> bool {
+    #[cfg(test)]
+    fn holds_memory(&self) -> bool {
         self.shared.queue().capacity() > 0
     }
 }
